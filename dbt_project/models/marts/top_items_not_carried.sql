@@ -1,0 +1,74 @@
+{{ config(window_column='as_of_date') }}
+
+{#-
+  The central result (spec §2, rules 6-9): one row per as-of day, store and recommended item.
+  A candidate store is active at D and has an inventory snapshot for D; it is offered its market's
+  top sellers that it does not carry (on_hand_qty > 0) and may sell (beer_wine: no spirits).
+  Every consumer export selects from here and nowhere else.
+-#}
+with
+
+market_top_sellers as (
+    select * from {{ ref('int_market_sales_ranked') }}
+    where {{ in_window('as_of_date') }}
+),
+
+active_stores as (
+    select * from {{ ref('int_stores_resolved') }}
+    where {{ in_window('as_of_date') }} and is_active
+),
+
+items as (
+    select * from {{ ref('int_products_resolved') }}
+    where {{ in_window('as_of_date') }}
+),
+
+inventory as (
+    select snapshot_date as as_of_date, store_id, sku_id, on_hand_qty
+    from {{ ref('stg_inventory') }}
+    where {{ in_window('snapshot_date') }}
+),
+
+stores_with_snapshot as (
+    select distinct as_of_date, store_id from inventory
+),
+
+carried as (
+    select as_of_date, store_id, sku_id from inventory where on_hand_qty > 0
+),
+
+recommendable as (
+    select
+        active_stores.as_of_date,
+        active_stores.store_id,
+        active_stores.store_name,
+        active_stores.market_id,
+        market_top_sellers.sku_id,
+        items.sku_name,
+        market_top_sellers.market_rank,
+        market_top_sellers.units_l90,
+        market_top_sellers.revenue_l90
+    from active_stores
+    inner join stores_with_snapshot using (as_of_date, store_id)
+    inner join market_top_sellers using (as_of_date, market_id)
+    inner join items using (as_of_date, sku_id)
+    anti join carried using (as_of_date, store_id, sku_id)
+    where not (active_stores.license_type = 'beer_wine' and items.category = 'spirits')
+),
+
+final as (
+    select
+        as_of_date,
+        store_id,
+        market_id,
+        sku_id,
+        market_rank,
+        units_l90,
+        revenue_l90,
+        cast(row_number() over (partition by as_of_date, store_id order by market_rank) as integer) as store_rank,
+        store_name,
+        sku_name
+    from recommendable
+)
+
+select * from final

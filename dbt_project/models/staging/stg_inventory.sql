@@ -1,0 +1,9 @@
+{{ config(window_column='snapshot_date') }}
+
+select
+    dt as snapshot_date,
+    store_id,
+    sku_id,
+    on_hand_qty
+from {{ source('raw', 'inventory') }}
+where {{ in_window('dt') }}

@@ -1,0 +1,14 @@
+{{ config(window_column='snapshot_date') }}
+
+select
+    dt as snapshot_date,
+    sku_id,
+    sku_name,
+    category,
+    volume_ml,
+    -- "11, 12" -> [11, 12]; empty or null means all year (null list)
+    case when nullif(trim(seasonal_months), '') is not null
+        then list_transform(string_split(seasonal_months, ','), lambda m: cast(trim(m) as integer))
+    end as season_months
+from {{ source('raw', 'products') }}
+where {{ in_window('dt') }}

@@ -1,0 +1,11 @@
+{{ config(window_column='snapshot_date') }}
+
+select
+    dt as snapshot_date,
+    store_id,
+    store_name,
+    market_id,
+    license_type,
+    is_active
+from {{ source('raw', 'stores') }}
+where {{ in_window('dt') }}

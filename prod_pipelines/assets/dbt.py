@@ -1,0 +1,85 @@
+"""dbt models (staging -> intermediate -> marts -> exports) as daily-partitioned Dagster assets.
+
+Keys, groups, owners and tags are derived from the dbt layout and YAML `meta`, never from lists of
+model names: a model in `models/<layer>/` becomes `<layer>/<model>` in group `<layer>`.
+"""
+
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from prod_pipelines.partitions import dbt_vars
+from prod_pipelines.settings import DBT_PROJECT_DIR
+from prod_pipelines.warehouse import Warehouse
+
+DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+
+
+def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
+    """Parses the dbt project when its manifest is missing (a fresh clone) or when `dagster dev` runs."""
+    if project.manifest_path.exists():
+        project.prepare_if_dev()
+    else:
+        project.preparer.prepare(project)
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """`raw/<table>` for sources, `<layer>/<model>` for models; owner and tier from `meta`."""
+
+    def get_asset_key(self, props: Mapping[str, Any]) -> dg.AssetKey:
+        if props["resource_type"] == "source":
+            return dg.AssetKey([props["source_name"], props["name"]])
+        return dg.AssetKey([_layer(props), props["name"]])
+
+    def get_group_name(self, props: Mapping[str, Any]) -> str | None:
+        return _layer(props) if props["resource_type"] == "model" else None
+
+    def get_owners(self, props: Mapping[str, Any]) -> list[str] | None:
+        owner = props.get("meta", {}).get("owner")
+        return [owner] if owner else None
+
+    def get_tags(self, props: Mapping[str, Any]) -> Mapping[str, str]:
+        tier = props.get("meta", {}).get("tier")
+        return {**super().get_tags(props), **({"tier": tier} if tier else {})}
+
+    def get_partition_mapping(self, props: Mapping[str, Any], parent_props: Mapping[str, Any]) -> dg.PartitionMapping | None:
+        """A model reading N days back from a parent declares `meta.lookback_days: {parent: N}`."""
+        lookback = props.get("meta", {}).get("lookback_days", {}).get(parent_props["name"])
+        if lookback is None:
+            return None
+        return dg.TimeWindowPartitionMapping(start_offset=-int(lookback), allow_nonexistent_upstream_partitions=True)
+
+
+def _layer(props: Mapping[str, Any]) -> str:
+    return props["fqn"][1] if len(props["fqn"]) > 2 else "models"
+
+
+TRANSLATOR = LayeredTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def dbt_cli_args(window: dg.TimeWindow, warehouse_path: str) -> list[str]:
+    """`dbt build` for one partition window: the window and the warehouse reach dbt as vars."""
+    return ["build", "--vars", json.dumps({**dbt_vars(window), "warehouse_path": warehouse_path})]
+
+
+def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    ensure_manifest()
+
+    @dbt_assets(
+        manifest=DBT_PROJECT.manifest_path,
+        project=DBT_PROJECT,
+        dagster_dbt_translator=TRANSLATOR,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool="warehouse",
+    )
+    def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+        args = dbt_cli_args(context.partition_time_window, warehouse.path)
+        context.log.info(f"dbt {' '.join(args[:1])} for window {dbt_vars(context.partition_time_window)}")
+        yield from dbt.cli(args, context=context).stream()
+
+    return dbt_models

@@ -1,0 +1,62 @@
+"""The only place a `Definitions` is built: raw -> staging -> intermediate -> marts -> exports -> destinations."""
+
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, get_asset_key_for_model
+
+from prod_pipelines.assets.dbt import DBT_PROJECT, build_dbt_assets
+from prod_pipelines.assets.destinations import Destinations, build_destination_asset
+from prod_pipelines.assets.raw import build_raw_assets
+from prod_pipelines.delivery.consumers import consumers_from_manifest
+from prod_pipelines.partitions import daily_partitions
+from prod_pipelines.resources import LandingZone
+from prod_pipelines.settings import DBT_EXECUTABLE, Settings
+from prod_pipelines.warehouse import Warehouse
+
+# Single-run backfill policies and pools are marked beta; they are the point of this design.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+PIPELINE_JOB = "pipeline"
+DELIVERY_JOB = "deliver"
+
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    partitions = daily_partitions(settings.start_date)
+    dbt_models = build_dbt_assets(partitions)
+    destinations = [
+        build_destination_asset(consumer, get_asset_key_for_model([dbt_models], consumer.export_model))
+        for consumer in consumers_from_manifest(DBT_PROJECT.manifest_path)
+    ]
+    partitioned = dg.AssetSelection.groups("raw", "staging", "intermediate", "marts", "exports")
+    return dg.Definitions(
+        assets=[*build_raw_assets(partitions), dbt_models, *destinations],
+        jobs=[
+            dg.define_asset_job(PIPELINE_JOB, selection=partitioned, partitions_def=partitions,
+                                description="Ingest, dbt and exports for a partition or a range (one run)."),
+            dg.define_asset_job(DELIVERY_JOB, selection=dg.AssetSelection.groups("destinations"),
+                                description="Send each consumer the newest complete partition of its export."),
+        ],
+        resources={
+            "landing": LandingZone(root=str(settings.landing_dir)),
+            "warehouse": Warehouse(path=str(settings.warehouse_path)),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
+            "destinations": Destinations(file_drop_root=str(settings.destinations_dir)),
+        },
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(Settings.from_env())
+
+
+def pipeline_job() -> dg.JobDefinition:
+    """Module-level handle so runs can be reconstructed in a Dagster instance (CLI, tests)."""
+    return defs.resolve_job_def(PIPELINE_JOB)
+
+
+def delivery_job() -> dg.JobDefinition:
+    return defs.resolve_job_def(DELIVERY_JOB)

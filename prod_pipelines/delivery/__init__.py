@@ -1,0 +1,1 @@
+"""Reverse ETL: each consumer receives the newest complete partition of its one export."""

@@ -1,0 +1,46 @@
+"""The consumers, read from the exports' dbt YAML `meta.consumer` (one export, one consumer)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    export_model: str
+    owner: str
+    destination: str
+    sla: str
+    send_on: str  # "daily" or a weekday name: only partitions of that weekday are delivered
+
+    def sends_for(self, weekday: int) -> bool:
+        return self.send_on == "daily" or WEEKDAYS[self.send_on] == weekday
+
+
+def consumers_from_manifest(manifest_path: Path) -> list[Consumer]:
+    """Every export model with its consumer; an export without exactly one consumer is an error."""
+    manifest = json.loads(manifest_path.read_text())
+    consumers = []
+    for node in manifest["nodes"].values():
+        if node["resource_type"] != "model" or node["fqn"][1:2] != ["exports"]:
+            continue
+        meta = node.get("meta", {})
+        declared = meta.get("consumer")
+        if not isinstance(declared, dict) or not declared.get("name"):
+            raise ValueError(f"export {node['name']} must declare exactly one consumer under meta.consumer")
+        send_on = declared.get("send_on", "daily")
+        if send_on != "daily" and send_on not in WEEKDAYS:
+            raise ValueError(f"export {node['name']}: send_on must be 'daily' or a weekday, not {send_on!r}")
+        consumers.append(Consumer(
+            name=declared["name"], export_model=node["name"], owner=meta.get("owner", "team:data-platform"),
+            destination=declared.get("destination", "file_drop"), sla=declared.get("sla", ""), send_on=send_on))
+    names = [c.name for c in consumers]
+    duplicated = {n for n in names if names.count(n) > 1}
+    if duplicated:
+        raise ValueError(f"consumer(s) {sorted(duplicated)} are served by more than one export")
+    return sorted(consumers, key=lambda c: c.name)

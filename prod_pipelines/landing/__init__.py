@@ -1,0 +1,1 @@
+"""The landing zone: files published by upstream producers, never edited by the pipeline."""

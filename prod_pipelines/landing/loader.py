@@ -1,0 +1,82 @@
+"""Loading landing partitions into `raw.<feed>`, replacing each partition whole.
+
+Grain of `raw.<feed>`: one row per accepted landing row, with its partition `dt`, its source file
+(relative to the landing root) and its 1-based row number in that file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from prod_pipelines.landing.contracts import Contract
+from prod_pipelines.landing.validation import REJECT_COLUMNS, validate_partition
+from prod_pipelines.landing.zone import LandingError, partition_files, read_as_text
+
+REJECTS_DDL = (
+    "create table if not exists raw.rejects (feed varchar, dt date, file varchar, row_number bigint, "
+    "rule varchar, column_name varchar, value varchar)"
+)
+
+
+@dataclass
+class PartitionLoad:
+    """What loading one partition did: the numbers a materialization records."""
+
+    day: date
+    files: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    arrived: bool = True
+
+
+def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> None:
+    conn.execute("create schema if not exists raw")
+    conn.execute(
+        f"create table if not exists raw.{contract.feed} "
+        f"(dt date not null, {contract.sql_columns()}, _source_file varchar, _row_number bigint)"
+    )
+    conn.execute(REJECTS_DDL)
+
+
+def load_partition(conn: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path, day: date) -> PartitionLoad:
+    """Validates and replaces one partition in a single transaction; raises LandingError on a contract breach."""
+    files = partition_files(landing_dir, contract.feed, day)
+    if files is None:
+        if contract.published_daily:
+            raise LandingError(contract.feed, f"dt={day}", "partition has not arrived (folder missing)")
+        return _replace(conn, contract, day, None, PartitionLoad(day=day, arrived=False))
+    texts = {str(p.relative_to(landing_dir)): read_as_text(p, contract.feed) for p in files}
+    validated = validate_partition(contract, day, texts)
+    if contract.is_snapshot and validated.rows_read and validated.accepted.empty:
+        raise LandingError(contract.feed, f"dt={day}", "every row of the snapshot was rejected")
+    if contract.is_snapshot and not validated.rows_read:
+        raise LandingError(contract.feed, f"dt={day}", "empty snapshot (no rows in any file)")
+    load = PartitionLoad(day=day, files=list(texts), rows_read=validated.rows_read,
+                         rows_accepted=len(validated.accepted), rows_rejected=len(validated.rejects))
+    return _replace(conn, contract, day, validated, load)
+
+
+def _replace(conn, contract: Contract, day: date, validated, load: PartitionLoad) -> PartitionLoad:
+    conn.execute("begin transaction")
+    try:
+        conn.execute(f"delete from raw.{contract.feed} where dt = ?", [day])
+        conn.execute("delete from raw.rejects where feed = ? and dt = ?", [contract.feed, day])
+        if validated is not None:
+            accepted = validated.accepted  # noqa: F841 (read by DuckDB's replacement scan)
+            rejects = validated.rejects[REJECT_COLUMNS]  # noqa: F841
+            conn.execute(
+                f"insert into raw.{contract.feed} select ?::date, {contract.sql_select()}, _file, _row_number "
+                f"from accepted order by _file, _row_number", [day])
+            conn.execute(
+                f"insert into raw.rejects select '{contract.feed}', ?::date, file, row_number, rule, column_name, value "
+                f"from rejects order by file, row_number", [day])
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+    return load

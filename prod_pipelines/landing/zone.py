@@ -1,0 +1,60 @@
+"""Finding and reading the files of one landing partition `landing/<feed>/dt=YYYY-MM-DD/`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SUFFIXES = (".csv", ".csv.gz", ".parquet")
+
+
+class LandingError(Exception):
+    """A file or partition breaks the landing contract as a whole; the partition stops here."""
+
+    def __init__(self, feed: str, location: str, problem: str):
+        super().__init__(f"{feed}: {location}: {problem}")
+        self.feed, self.location, self.problem = feed, location, problem
+
+
+def partition_dir(landing_dir: Path, feed: str, day: date) -> Path:
+    return landing_dir / feed / f"dt={day.isoformat()}"
+
+
+def partition_files(landing_dir: Path, feed: str, day: date) -> list[Path] | None:
+    """The files of a partition in name order, or None when the folder has not arrived.
+
+    Names starting with `.` or `_` (temp files, success markers) are not data; any other file
+    must carry one of the contract's suffixes.
+    """
+    folder = partition_dir(landing_dir, feed, day)
+    if not folder.is_dir():
+        return None
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+    for path in files:
+        if not path.name.endswith(SUFFIXES):
+            raise LandingError(feed, str(path), f"unexpected file type; expected one of {', '.join(SUFFIXES)}")
+    return files
+
+
+def read_as_text(path: Path, feed: str) -> pd.DataFrame:
+    """Every column of one file as text, rows in file order (index 0 = first data row)."""
+    source = str(path).replace("'", "''")
+    if path.name.endswith(".parquet"):
+        query = f"select columns(*)::varchar from read_parquet('{source}')"
+    else:
+        query = (
+            f"select * from read_csv('{source}', header = true, delim = ',', quote = '\"', "
+            f"all_varchar = true, encoding = 'utf-8', null_padding = false)"
+        )
+    conn = duckdb.connect()
+    try:
+        frame = conn.execute(query).df()
+    except duckdb.Error as error:
+        first_line = str(error).strip().splitlines()[0]
+        raise LandingError(feed, str(path), f"unreadable file ({first_line})") from None
+    finally:
+        conn.close()
+    return frame.astype(object).where(frame.notna(), None)

@@ -1,0 +1,32 @@
+"""What a run produced and where: row counts per layer and the files each consumer received."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from prod_pipelines.settings import Settings
+
+LAYERS = ("raw", "staging", "intermediate", "marts", "exports")
+
+
+def print_summary(settings: Settings, start: date, end: date) -> None:
+    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
+    try:
+        tables = conn.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema in ('raw', 'staging', 'intermediate', 'marts', 'exports') "
+            "order by table_schema, table_name").fetchall()
+        print(f"\nWarehouse {settings.warehouse_path}")
+        for schema, table in sorted(tables, key=lambda t: (LAYERS.index(t[0]), t[1])):
+            count = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+            print(f"  {schema}.{table:<40} {count:>12,} rows")
+        print(f"\nDeliveries under {settings.destinations_dir}")
+        for consumer, partition, rows, location in conn.execute(
+            "select consumer, partition_date, rows, location from delivery.ledger "
+            "qualify row_number() over (partition by consumer order by delivered_at desc) = 1 order by consumer"
+        ).fetchall():
+            print(f"  {consumer:<14} {partition}  {rows:>8,} rows  {location}")
+    finally:
+        conn.close()

@@ -1,0 +1,61 @@
+"""The one module that reads the environment and knows where things live.
+
+Everything else receives a `Settings` value; nothing else calls `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+DEFAULT_START_DATE = date(2025, 1, 1)
+# The dbt installed beside this Python (the project's venv), so dbt need not be on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
+
+DATA_DIR_VAR = "PROD_PIPELINES_DATA_DIR"
+START_DATE_VAR = "PROD_PIPELINES_START_DATE"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the data lives and where the daily partitions begin."""
+
+    data_dir: Path
+    start_date: date = DEFAULT_START_DATE
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        data_dir = Path(env.get(DATA_DIR_VAR) or "data").expanduser().resolve()
+        raw_start = env.get(START_DATE_VAR)
+        try:
+            start = date.fromisoformat(raw_start) if raw_start else DEFAULT_START_DATE
+        except ValueError:
+            raise ValueError(f"{START_DATE_VAR}={raw_start!r} is not an ISO date (YYYY-MM-DD)") from None
+        return cls(data_dir=data_dir, start_date=start)
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def destinations_dir(self) -> Path:
+        return self.data_dir / "destinations"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
+
+    def as_env(self) -> dict[str, str]:
+        """The variables that make a child process (dbt, a Dagster daemon) see these settings."""
+        return {DATA_DIR_VAR: str(self.data_dir), START_DATE_VAR: self.start_date.isoformat()}

@@ -1,0 +1,38 @@
+"""The DuckDB warehouse: one file, one writer at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+
+class Warehouse(dg.ConfigurableResource):
+    """Opens the warehouse file and always closes it, so that dbt (a separate process) can take the lock next.
+
+    dagster-duckdb's resource retries on lock errors and leaves the connection open when the body
+    raises; here concurrency is Dagster's job (run queue, pools), and a failed step releases the file.
+    """
+
+    path: str
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = duckdb.connect(self.path, read_only=read_only)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def table_checksum(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
+    """Row count and an order-independent digest of a table's contents."""
+    count, digest = conn.execute(
+        f"select count(*), coalesce(md5(string_agg(r, '\n' order by r)), '') "
+        f"from (select t::varchar as r from {table} as t)"
+    ).fetchone()
+    return count, digest
