@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from prod_pipelines.landing.contracts import Contract
-from prod_pipelines.landing.validation import REJECT_COLUMNS, validate_partition
+from prod_pipelines.landing.validation import validate_partition
 from prod_pipelines.landing.zone import LandingError, partition_files, read_as_text
 
 REJECTS_DDL = (
@@ -52,12 +52,12 @@ def load_partition(conn: duckdb.DuckDBPyConnection, contract: Contract, landing_
         return _replace(conn, contract, day, None, PartitionLoad(day=day, arrived=False))
     texts = {str(p.relative_to(landing_dir)): read_as_text(p, contract.feed) for p in files}
     validated = validate_partition(contract, day, texts)
-    if contract.is_snapshot and validated.rows_read and validated.accepted.empty:
+    if contract.is_snapshot and validated.rows_read and validated.accepted.is_empty():
         raise LandingError(contract.feed, f"dt={day}", "every row of the snapshot was rejected")
     if contract.is_snapshot and not validated.rows_read:
         raise LandingError(contract.feed, f"dt={day}", "empty snapshot (no rows in any file)")
     load = PartitionLoad(day=day, files=list(texts), rows_read=validated.rows_read,
-                         rows_accepted=len(validated.accepted), rows_rejected=len(validated.rejects))
+                         rows_accepted=validated.accepted.height, rows_rejected=validated.rejects.height)
     return _replace(conn, contract, day, validated, load)
 
 
@@ -67,14 +67,16 @@ def _replace(conn, contract: Contract, day: date, validated, load: PartitionLoad
         conn.execute(f"delete from raw.{contract.feed} where dt = ?", [day])
         conn.execute("delete from raw.rejects where feed = ? and dt = ?", [contract.feed, day])
         if validated is not None:
-            accepted = validated.accepted  # noqa: F841 (read by DuckDB's replacement scan)
-            rejects = validated.rejects[REJECT_COLUMNS]  # noqa: F841
+            conn.register("accepted_rows", validated.accepted)
+            conn.register("rejected_rows", validated.rejects)
             conn.execute(
-                f"insert into raw.{contract.feed} select ?::date, {contract.sql_select()}, _file, _row_number "
-                f"from accepted order by _file, _row_number", [day])
+                f"insert into raw.{contract.feed} select ?::date, {', '.join(contract.names)}, _file, _row_number "
+                f"from accepted_rows order by _file, _row_number", [day])
             conn.execute(
-                f"insert into raw.rejects select '{contract.feed}', ?::date, file, row_number, rule, column_name, value "
-                f"from rejects order by file, row_number", [day])
+                "insert into raw.rejects select ?, ?::date, file, row_number, rule, column_name, value "
+                "from rejected_rows order by file, row_number", [contract.feed, day])
+            conn.unregister("accepted_rows")
+            conn.unregister("rejected_rows")
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

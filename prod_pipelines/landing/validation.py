@@ -1,7 +1,7 @@
 """Validating one landing partition: accepted rows, rejected rows with a reason, or a stop.
 
-Grain of `rejects`: one row per rejected input row (feed, file, row number), with every rule it
-broke. Accepted + rejected = rows read, always.
+Grain of `rejects`: one row per rejected input row (file, row number) with every rule it broke and
+the offending raw values. Accepted + rejected = rows read, always.
 """
 
 from __future__ import annotations
@@ -9,90 +9,124 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import pandas as pd
-import pandera.pandas as pa
+import duckdb
+import pandera.polars as pa
+import polars as pl
 
-from prod_pipelines.landing.contracts import Contract, domain_schema, parse
+from prod_pipelines.landing.contracts import Contract, domain_schema
 from prod_pipelines.landing.zone import LandingError
 
-REJECT_COLUMNS = ["file", "row_number", "rule", "column_name", "value"]
+REJECT_SCHEMA = {"file": pl.Utf8, "row_number": pl.Int64, "rule": pl.Utf8, "column_name": pl.Utf8, "value": pl.Utf8}
+FAILURE_SCHEMA = {"index": pl.Int64, "rule": pl.Utf8, "column_name": pl.Utf8, "value": pl.Utf8}
 
 
 @dataclass(frozen=True)
 class ValidatedPartition:
-    accepted: pd.DataFrame  # contract columns as text, plus `_file` and `_row_number`
-    rejects: pd.DataFrame  # REJECT_COLUMNS
+    accepted: pl.DataFrame  # typed contract columns plus `_file` and `_row_number`
+    rejects: pl.DataFrame  # REJECT_SCHEMA
 
     @property
     def rows_read(self) -> int:
-        return len(self.accepted) + len(self.rejects)
+        return self.accepted.height + self.rejects.height
 
 
-def validate_partition(contract: Contract, day: date, files: dict[str, pd.DataFrame]) -> ValidatedPartition:
+def validate_partition(contract: Contract, day: date, files: dict[str, pl.DataFrame]) -> ValidatedPartition:
     """Checks the union of a partition's files against the contract (uniqueness spans the files)."""
     for name, frame in files.items():
         missing = [c for c in contract.names if c not in frame.columns]
         if missing:
             raise LandingError(contract.feed, name, f"missing column(s) {', '.join(missing)}")
-    parts = [
-        frame[contract.names].assign(_file=name, _row_number=range(1, len(frame) + 1))
-        for name, frame in files.items()
-    ]
-    rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*contract.names, "_file", "_row_number"])
-
-    typed, type_failures = {}, []
-    for column in contract.columns:
-        values, bad = parse(column, rows[column.name])
-        typed[column.name] = values
-        _stop_if_whole_column_is_wrong(contract, column.name, column.kind, rows, bad)
-        type_failures.append(pd.DataFrame({"index": rows.index[bad], "rule": f"{column.name}: not a {column.kind}",
-                                           "column_name": column.name, "value": rows.loc[bad, column.name]}))
-    failures = pd.concat([*type_failures, _rule_failures(contract, day, pd.DataFrame(typed), rows)], ignore_index=True)
-    failures = failures.drop_duplicates(["index", "column_name"], keep="first")
-
-    rejected_index = failures["index"].unique()
-    rejects = (
-        failures.sort_values(["index", "rule"])
-        .groupby("index", sort=True)
-        .agg(rule=("rule", "; ".join), column_name=("column_name", ", ".join),
-             value=("value", lambda v: "; ".join("" if pd.isna(x) else str(x) for x in v)))
-        .join(rows[["_file", "_row_number"]])
-        .rename(columns={"_file": "file", "_row_number": "row_number"})
-        .reset_index(drop=True)[REJECT_COLUMNS]
+    text = pl.concat(
+        [frame.select(contract.names).with_columns(_file=pl.lit(name), _row_number=pl.int_range(1, frame.height + 1))
+         for name, frame in files.items()]
+        or [pl.DataFrame(schema={**{c: pl.Utf8 for c in contract.names}, "_file": pl.Utf8, "_row_number": pl.Int64})],
+        how="vertical_relaxed",
     )
-    return ValidatedPartition(accepted=rows.drop(index=rejected_index), rejects=rejects)
+    typed = _parse(contract, text)
+    _stop_if_a_whole_column_is_mistyped(contract, typed)
+    failures = pl.concat([_type_failures(contract, typed), _rule_failures(contract, day, typed)])
+    failures = failures.unique(["index", "column_name"], keep="first", maintain_order=True)
+
+    rejects = (
+        failures.sort(["index", "rule"])
+        .group_by("index", maintain_order=True)
+        .agg(pl.col("rule").str.join("; "), pl.col("column_name").str.join(", "),
+             pl.col("value").fill_null("").str.join("; "))
+        .join(typed.with_row_index("index").select(pl.col("index").cast(pl.Int64), "_file", "_row_number"), on="index")
+        .select(file="_file", row_number="_row_number", rule="rule", column_name="column_name", value="value")
+        .cast(REJECT_SCHEMA)
+    )
+    rejected = failures["index"].unique().implode()
+    accepted = (typed.with_row_index("index").filter(~pl.col("index").cast(pl.Int64).is_in(rejected))
+                .select([*contract.names, "_file", "_row_number"]))
+    return ValidatedPartition(accepted=accepted, rejects=rejects)
 
 
-def _stop_if_whole_column_is_wrong(contract: Contract, name: str, kind: str, rows: pd.DataFrame, bad: pd.Series) -> None:
+def _parse(contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
+    """Typed columns, plus `_raw_<c>` text and a `_bad_<c>` flag for every non-text column."""
+    parts = []
+    for c in contract.columns:
+        parts.append(f"{c.parse_sql()} as {c.name}")
+        if c.kind != "string":
+            parts.append(f"{c.name} as _raw_{c.name}")
+            parts.append(f"(trim({c.name}) <> '' and ({c.parse_sql()}) is null) as _bad_{c.name}")
+    conn = duckdb.connect()
+    try:
+        conn.execute("set TimeZone = 'UTC'")
+        conn.register("text_rows", text)
+        return conn.sql(f"select {', '.join(parts)}, _file, _row_number from text_rows").pl()
+    finally:
+        conn.close()
+
+
+def _typed_columns(contract: Contract):
+    return [c for c in contract.columns if c.kind != "string"]
+
+
+def _stop_if_a_whole_column_is_mistyped(contract: Contract, typed: pl.DataFrame) -> None:
     """A column where no present value has the right type is a schema change, not bad rows."""
-    present = rows[name].notna()
-    for file, group in rows.groupby("_file", sort=True).groups.items():
-        if present[group].any() and bad[group][present[group]].all():
-            sample = rows.loc[group, name][bad[group]].iloc[0]
-            raise LandingError(contract.feed, file, f"column {name}: no value is a {kind} (e.g. {sample!r})")
+    for c in _typed_columns(contract):
+        per_file = (typed.group_by("_file", maintain_order=True)
+                    .agg(present=(pl.col(f"_raw_{c.name}").str.strip_chars() != "").sum(), bad=pl.col(f"_bad_{c.name}").sum(),
+                         sample=pl.col(f"_raw_{c.name}").filter(pl.col(f"_bad_{c.name}")).first()))
+        broken = per_file.filter((pl.col("present") > 0) & (pl.col("bad") == pl.col("present")))
+        if broken.height:
+            file, sample = broken["_file"][0], broken["sample"][0]
+            raise LandingError(contract.feed, file, f"column {c.name}: no value is a {c.kind} (e.g. {sample!r})")
 
 
-def _rule_failures(contract: Contract, day: date, typed: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+def _type_failures(contract: Contract, typed: pl.DataFrame) -> pl.DataFrame:
+    indexed = typed.with_row_index("index")
+    frames = [
+        indexed.filter(pl.col(f"_bad_{c.name}")).select(
+            pl.col("index").cast(pl.Int64), rule=pl.lit(f"{c.name}: not a {c.kind}"),
+            column_name=pl.lit(c.name), value=pl.col(f"_raw_{c.name}"))
+        for c in _typed_columns(contract)
+    ]
+    return pl.concat(frames).cast(FAILURE_SCHEMA) if frames else pl.DataFrame(schema=FAILURE_SCHEMA)
+
+
+def _rule_failures(contract: Contract, day: date, typed: pl.DataFrame) -> pl.DataFrame:
     """Pandera's row-level failure cases as (index, rule, column, raw value)."""
     try:
         domain_schema(contract, day).validate(typed, lazy=True)
-        return pd.DataFrame(columns=["index", "rule", "column_name", "value"])
+        return pl.DataFrame(schema=FAILURE_SCHEMA)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
-    if cases["index"].isna().any():
-        first = cases[cases["index"].isna()].iloc[0]
-        raise LandingError(contract.feed, "partition", f"column {first['column']}: {first['check']} failed ({first['failure_case']})")
-    cases = cases.astype({"index": "int64"})
-    check = cases["check"].astype(str)
-    is_unique = check.str.endswith("uniqueness")
+    if cases["index"].is_null().any():
+        first = cases.filter(pl.col("index").is_null()).row(0, named=True)
+        raise LandingError(contract.feed, "partition", f"column {first['column']}: {first['check']} failed")
     key = "+".join(contract.unique)
-    column = cases["column"].where(~is_unique, key)
-    column = column.where(check != "same_sign_as_quantity", "line_amount")
-    rule = column + ": " + check.where(~is_unique, "duplicate")
-    out = pd.DataFrame({"index": cases["index"], "rule": rule, "column_name": column})
-    out = out.drop_duplicates(["index", "column_name"])
-    out["value"] = [
-        "+".join(str(rows.at[i, k]) for k in contract.unique) if c == key else rows.at[i, c]
-        for i, c in zip(out["index"], out["column_name"])
-    ]
-    return out
+    column = (pl.when(pl.col("check") == "duplicate").then(pl.lit(key))
+              .when(pl.col("check") == "same_sign_as_quantity").then(pl.lit("line_amount"))
+              .otherwise(pl.col("column")))
+    out = (cases.select(pl.col("index").cast(pl.Int64), check="check", column_name=column)
+           .unique(["index", "column_name"], maintain_order=True)
+           .with_columns(rule=pl.col("column_name") + ": " + pl.col("check")))
+    raw = typed.with_row_index("index").with_columns(pl.col("index").cast(pl.Int64))
+    raw = raw.with_columns(**{key: pl.concat_str([pl.col(k).cast(pl.Utf8) for k in contract.unique], separator="+")})
+    values = [pl.when(pl.col("column_name") == name).then(
+                  pl.col(f"_raw_{name}") if f"_raw_{name}" in raw.columns else pl.col(name).cast(pl.Utf8))
+              for name in {*contract.names, key}]
+    joined = out.join(raw, on="index", how="left")
+    return joined.select("index", "rule", "column_name", value=pl.coalesce(values)).cast(FAILURE_SCHEMA)

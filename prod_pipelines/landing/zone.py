@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandas as pd
+import polars as pl
 
 SUFFIXES = (".csv", ".csv.gz", ".parquet")
 
@@ -39,22 +39,18 @@ def partition_files(landing_dir: Path, feed: str, day: date) -> list[Path] | Non
     return files
 
 
-def read_as_text(path: Path, feed: str) -> pd.DataFrame:
-    """Every column of one file as text, rows in file order (index 0 = first data row)."""
-    source = str(path).replace("'", "''")
-    if path.name.endswith(".parquet"):
-        query = f"select columns(*)::varchar from read_parquet('{source}')"
-    else:
-        query = (
-            f"select * from read_csv('{source}', header = true, delim = ',', quote = '\"', "
-            f"all_varchar = true, encoding = 'utf-8', null_padding = false)"
-        )
-    conn = duckdb.connect()
+def read_as_text(path: Path, feed: str) -> pl.DataFrame:
+    """Every column of one file as text, rows in file order."""
     try:
-        frame = conn.execute(query).df()
-    except duckdb.Error as error:
-        first_line = str(error).strip().splitlines()[0]
+        if path.name.endswith(".parquet"):
+            conn = duckdb.connect()
+            try:
+                conn.execute("set TimeZone = 'UTC'")  # timestamps become text in UTC on any machine
+                source = str(path).replace("'", "''")
+                return conn.sql(f"select columns(*)::varchar from read_parquet('{source}', hive_partitioning = false)").pl()
+            finally:
+                conn.close()
+        return pl.read_csv(path, has_header=True, separator=",", infer_schema=False, encoding="utf8")
+    except (duckdb.Error, pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as error:
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise LandingError(feed, str(path), f"unreadable file ({first_line})") from None
-    finally:
-        conn.close()
-    return frame.astype(object).where(frame.notna(), None)
