@@ -10,21 +10,35 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
+from dagster._utils import run_with_concurrent_update_guard
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from prod_pipelines.partitions import dbt_vars
-from prod_pipelines.settings import DBT_PROJECT_DIR
+from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from prod_pipelines.warehouse import Warehouse
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
 def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
-    """Parses the dbt project when its manifest is missing (a fresh clone) or when `dagster dev` runs."""
-    if project.manifest_path.exists():
-        project.prepare_if_dev()
-    else:
-        project.preparer.prepare(project)
+    """Parses the dbt project when its manifest is missing (a fresh clone) or older than any dbt file."""
+    if _manifest_is_stale(project):
+        # The guard serialises concurrent parses (parallel test workers, CLI and UI starting together).
+        run_with_concurrent_update_guard(project.manifest_path, _parse, project=project)
+
+
+def _parse(project: DbtProject) -> None:
+    dbt = DbtCliResource(project_dir=project, dbt_executable=DBT_EXECUTABLE)
+    dbt.cli(["parse", "--quiet"], target_path=project.target_path).wait()
+
+
+def _manifest_is_stale(project: DbtProject) -> bool:
+    if not project.manifest_path.exists():
+        return True
+    built = project.manifest_path.stat().st_mtime
+    sources = [project.project_dir / "dbt_project.yml", project.project_dir / "profiles.yml"]
+    sources += [p for folder in ("models", "macros", "tests") for p in (project.project_dir / folder).rglob("*") if p.is_file()]
+    return any(p.stat().st_mtime > built for p in sources if p.exists())
 
 
 class LayeredTranslator(DagsterDbtTranslator):

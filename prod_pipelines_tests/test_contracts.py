@@ -1,0 +1,106 @@
+"""The landing contract: bad rows are kept with a reason, broken files stop the partition."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from prod_pipelines.landing.contracts import CONTRACTS
+from prod_pipelines.landing.loader import ensure_tables, load_partition
+from prod_pipelines.landing.zone import LandingError
+
+DAY = date(2025, 2, 3)
+ORDERS_HEADER = "order_id,line_number,store_id,sku_id,quantity,line_amount,ordered_at"
+
+
+def write(landing: Path, feed: str, name: str, text: str, day: date = DAY) -> Path:
+    folder = landing / feed / f"dt={day.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text)
+    return folder / name
+
+
+@pytest.fixture
+def warehouse():
+    conn = duckdb.connect()
+    for contract in CONTRACTS.values():
+        ensure_tables(conn, contract)
+    yield conn
+    conn.close()
+
+
+def test_bad_order_rows_are_rejected_with_their_rule_and_the_rest_are_loaded(tmp_path, warehouse):
+    write(tmp_path, "orders", "a.csv", "\n".join([
+        ORDERS_HEADER,
+        "o1,1,S1,K1,2,20.00,2025-02-03T10:00:00Z",   # good
+        ",1,S1,K1,2,20.00,2025-02-03T10:00:00Z",     # null order_id
+        "o2,1,S1,K1,0,0.00,2025-02-03T10:00:00Z",    # quantity 0
+        "o3,1,S1,K1,2,-20.00,2025-02-03T10:00:00Z",  # amount of the wrong sign
+        "o4,1,S1,K1,2,20.00,2025-02-04T10:00:00Z",   # not the folder's date
+        "o1,1,S1,K1,2,20.00,2025-02-03T10:00:00Z",   # duplicate line
+        "o5,x,S1,K1,2,20.00,2025-02-03T10:00:00Z",   # line_number not an integer
+        "o6,1,S1,K1,-1,-9.50,2025-02-03T11:00:00Z",  # a return: good
+    ]) + "\n")
+    load = load_partition(warehouse, CONTRACTS["orders"], tmp_path, DAY)
+    assert (load.rows_read, load.rows_accepted, load.rows_rejected) == (8, 2, 6)
+    rejects = dict(warehouse.execute("select row_number, rule from raw.rejects order by row_number").fetchall())
+    assert rejects == {
+        2: "order_id: not_nullable",
+        3: "quantity: not_equal_to(0)",
+        4: "line_amount: same_sign_as_quantity",
+        5: "ordered_at: equals_partition_date",
+        6: "order_id+line_number: duplicate",
+        7: "line_number: not a integer",
+    }
+    assert warehouse.execute("select list(order_id order by order_id) from raw.orders").fetchone()[0] == ["o1", "o6"]
+
+
+def test_a_missing_column_stops_the_partition_naming_feed_file_and_column(tmp_path, warehouse):
+    path = write(tmp_path, "inventory", "inv.csv", "snapshot_date,store_id,sku_id,qty\n2025-02-03,S1,K1,3\n")
+    with pytest.raises(LandingError) as caught:
+        load_partition(warehouse, CONTRACTS["inventory"], tmp_path, DAY)
+    message = str(caught.value)
+    assert message.startswith("inventory:") and "on_hand_qty" in message
+    assert str(path.relative_to(tmp_path)) in message
+    assert warehouse.execute("select count(*) from raw.inventory").fetchone()[0] == 0
+
+
+def test_a_column_with_no_value_of_its_type_is_a_schema_change_not_bad_rows(tmp_path, warehouse):
+    write(tmp_path, "inventory", "inv.csv", "snapshot_date,store_id,sku_id,on_hand_qty\n"
+          "2025-02-03,S1,K1,many\n2025-02-03,S1,K2,few\n")
+    with pytest.raises(LandingError, match="column on_hand_qty: no value is a integer"):
+        load_partition(warehouse, CONTRACTS["inventory"], tmp_path, DAY)
+
+
+def test_a_daily_feed_without_a_folder_has_not_arrived_and_stops(tmp_path, warehouse):
+    with pytest.raises(LandingError, match="has not arrived"):
+        load_partition(warehouse, CONTRACTS["orders"], tmp_path, DAY)
+
+
+def test_a_reference_feed_may_skip_a_day(tmp_path, warehouse):
+    load = load_partition(warehouse, CONTRACTS["stores"], tmp_path, DAY)
+    assert not load.arrived and load.rows_read == 0
+
+
+def test_an_empty_snapshot_stops_the_partition(tmp_path, warehouse):
+    write(tmp_path, "stores", "s.csv", "store_id,store_name,market_id,license_type,is_active\n")
+    with pytest.raises(LandingError, match="empty snapshot"):
+        load_partition(warehouse, CONTRACTS["stores"], tmp_path, DAY)
+
+
+def test_reloading_a_partition_replaces_it_including_rows_that_disappeared(tmp_path, warehouse):
+    write(tmp_path, "orders", "a.csv", f"{ORDERS_HEADER}\no1,1,S1,K1,1,1.00,2025-02-03T10:00:00Z\n"
+          "o1,2,S1,K2,1,1.00,2025-02-03T10:00:00Z\n")
+    load_partition(warehouse, CONTRACTS["orders"], tmp_path, DAY)
+    write(tmp_path, "orders", "a.csv", f"{ORDERS_HEADER}\no1,1,S1,K1,1,1.00,2025-02-03T10:00:00Z\n")
+    load_partition(warehouse, CONTRACTS["orders"], tmp_path, DAY)
+    assert warehouse.execute("select count(*) from raw.orders").fetchone()[0] == 1
+
+
+def test_an_unreadable_file_stops_the_partition_with_its_name(tmp_path, warehouse):
+    write(tmp_path, "orders", "broken.parquet", "this is not parquet")
+    with pytest.raises(LandingError, match="broken.parquet: unreadable file"):
+        load_partition(warehouse, CONTRACTS["orders"], tmp_path, DAY)

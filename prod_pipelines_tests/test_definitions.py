@@ -1,0 +1,95 @@
+"""The asset graph a user sees in the UI: layers, keys, owners, descriptions and lineage."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+import pytest
+
+from prod_pipelines.definitions import build_definitions
+from prod_pipelines.settings import Settings
+
+LAYER_ORDER = ["raw", "staging", "intermediate", "marts", "exports", "destinations"]
+FEEDS = ["stores", "products", "orders", "inventory"]
+CONSUMER_EXPORTS = {
+    "retailer_app": "exp_retailer_app__top_items",
+    "salesforce": "exp_salesforce__store_recommendations",
+    "crm_email": "exp_crm__weekly_email",
+}
+
+
+@pytest.fixture(scope="module")
+def graph(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("defs"), start_date=date(2025, 1, 1))
+    defs = build_definitions(settings)
+    dg.Definitions.validate_loadable(defs)
+    return defs.resolve_asset_graph()
+
+
+def _node(graph, key: str):
+    return graph.get(dg.AssetKey.from_user_string(key))
+
+
+def test_every_asset_has_a_description_an_owner_a_tier_and_a_layer_group(graph):
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        name = key.to_user_string()
+        assert node.description, f"{name} has no description"
+        assert node.owners, f"{name} has no owner"
+        assert node.tags.get("tier"), f"{name} has no tier tag"
+        assert node.group_name == key.path[0], f"{name} is in group {node.group_name}"
+
+
+def test_asset_keys_follow_the_layers_and_cover_every_feed_and_consumer(graph):
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {f"raw/{feed}" for feed in FEEDS} <= keys
+    assert {f"destinations/{c}" for c in CONSUMER_EXPORTS} <= keys
+    assert {f"exports/{e}" for e in CONSUMER_EXPORTS.values()} <= keys
+    assert "marts/top_items_not_carried" in keys
+    assert {k.split("/")[0] for k in keys} == set(LAYER_ORDER)
+
+
+def test_every_dependency_points_to_the_same_or_an_earlier_layer(graph):
+    for key in graph.get_all_asset_keys():
+        for parent in graph.get(key).parent_keys:
+            assert LAYER_ORDER.index(parent.path[0]) <= LAYER_ORDER.index(key.path[0]), f"{parent} -> {key}"
+
+
+def test_lineage_runs_from_every_raw_feed_to_every_destination(graph):
+    for feed in FEEDS:
+        downstream = {k.to_user_string() for k in graph.get(dg.AssetKey(["raw", feed])).child_keys}
+        frontier, seen = set(downstream), set()
+        while frontier:
+            key = frontier.pop()
+            seen.add(key)
+            frontier |= {c.to_user_string() for c in _node(graph, key).child_keys} - seen
+        assert {f"destinations/{c}" for c in CONSUMER_EXPORTS} <= seen, f"raw/{feed} does not reach every destination"
+
+
+def test_each_destination_reads_only_its_own_export(graph):
+    for consumer, export in CONSUMER_EXPORTS.items():
+        parents = {k.to_user_string() for k in _node(graph, f"destinations/{consumer}").parent_keys}
+        assert parents == {f"exports/{export}"}
+
+
+def test_every_layer_up_to_the_exports_is_daily_partitioned_with_a_single_run_backfill(graph):
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if key.path[0] == "destinations":
+            assert node.partitions_def is None, "deliveries send the newest partition, they are not partitioned"
+            continue
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
+        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+
+
+def test_the_mart_reads_89_days_of_orders_before_its_partition(graph):
+    node = _node(graph, "intermediate/int_market_sales_ranked")
+    mapping = node.partition_mappings[dg.AssetKey(["staging", "stg_orders"])]
+    assert mapping.start_offset == -89 and mapping.end_offset == 0
+
+
+def test_dbt_tests_surface_as_asset_checks_on_their_models(graph):
+    checked = {k.asset_key.to_user_string() for k in graph.asset_check_keys}
+    assert "marts/top_items_not_carried" in checked
+    assert "exports/exp_salesforce__store_recommendations" in checked
