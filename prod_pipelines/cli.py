@@ -38,6 +38,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_range(backfill)
     backfill.set_defaults(command=_backfill)
 
+    deliver = sub.add_parser("deliver", help="send each consumer the newest complete partition of its export")
+    deliver.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    deliver.set_defaults(command=_deliver)
+
+    iowa = sub.add_parser("import-iowa", help="publish the real Iowa Liquor Sales extract as a landing zone")
+    iowa.add_argument("--source", required=True, help="folder holding the Iowa extract (shared/realdata)")
+    iowa.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    iowa.add_argument("--start", type=date.fromisoformat, help="first day to publish (default: first order date)")
+    iowa.add_argument("--end", type=date.fromisoformat, help="last day to publish (default: last order date)")
+    iowa.set_defaults(command=_import_iowa)
+
     dev = sub.add_parser("dev", help="start the Dagster UI and daemon on this data dir")
     dev.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
     dev.add_argument("--port", type=int, default=3000)
@@ -70,6 +81,16 @@ def _seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_iowa(args: argparse.Namespace) -> int:
+    from prod_pipelines.landing.iowa import import_iowa
+
+    settings = Settings.from_env()
+    written = import_iowa(Path(args.source), settings.data_dir, args.start, args.end)
+    print(f"published the Iowa extract into {settings.landing_dir}: "
+          + ", ".join(f"{feed} {rows:,} rows" for feed, rows in written.items()))
+    return 0
+
+
 def _backfill(args: argparse.Namespace) -> int:
     from prod_pipelines.report import print_summary
     from prod_pipelines.runner import open_instance, run_delivery, run_partitions
@@ -78,13 +99,24 @@ def _backfill(args: argparse.Namespace) -> int:
     _check_range(args, settings)
     instance = open_instance(settings)
     for run in (lambda: run_partitions(instance, args.start, args.end), lambda: run_delivery(instance)):
-        outcome = run()
-        print(f"{outcome.job} run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
-        if not outcome.success:
-            print(f"error: {outcome.job} run {outcome.run_id} failed:\n{outcome.error}", file=sys.stderr)
+        if not _reported(run()):
             return 1
     print_summary(settings, args.start, args.end)
     return 0
+
+
+def _deliver(args: argparse.Namespace) -> int:
+    from prod_pipelines.runner import open_instance, run_delivery
+
+    return 0 if _reported(run_delivery(open_instance(Settings.from_env()))) else 1
+
+
+def _reported(outcome) -> bool:
+    """Prints a run's outcome (the error goes to stderr) and says whether it succeeded."""
+    print(f"{outcome.job} run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
+    if not outcome.success:
+        print(f"error: {outcome.job} run {outcome.run_id} failed:\n{outcome.error}", file=sys.stderr)
+    return outcome.success
 
 
 def _dev(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
 from prod_pipelines.assets.dbt import DBT_PROJECT, build_dbt_assets
 from prod_pipelines.assets.destinations import Destinations, build_destination_asset
+from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
 from prod_pipelines.delivery.consumers import consumers_from_manifest
 from prod_pipelines.partitions import daily_partitions
@@ -19,6 +20,9 @@ from prod_pipelines.warehouse import Warehouse
 # Single-run backfill policies and pools are marked beta; they are the point of this design.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+# Freshness is expressed as asset checks (history per asset, severity, evaluable at a frozen time in
+# tests) rather than the newer FreshnessPolicy, which only the daemon evaluates.
+warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
 PIPELINE_JOB = "pipeline"
 DELIVERY_JOB = "deliver"
@@ -27,13 +31,18 @@ DELIVERY_JOB = "deliver"
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = daily_partitions(settings.start_date)
     dbt_models = build_dbt_assets(partitions)
+    consumers = consumers_from_manifest(DBT_PROJECT.manifest_path)
     destinations = [
         build_destination_asset(consumer, get_asset_key_for_model([dbt_models], consumer.export_model))
-        for consumer in consumers_from_manifest(DBT_PROJECT.manifest_path)
+        for consumer in consumers
     ]
+    raw_assets = build_raw_assets(partitions)
+    freshness = freshness_checks(raw_assets, consumers)
     partitioned = dg.AssetSelection.groups("raw", "staging", "intermediate", "marts", "exports")
     return dg.Definitions(
-        assets=[*build_raw_assets(partitions), dbt_models, *destinations],
+        assets=[*raw_assets, dbt_models, *destinations],
+        asset_checks=freshness,
+        sensors=[freshness_sensor(freshness)],
         jobs=[
             dg.define_asset_job(PIPELINE_JOB, selection=partitioned, partitions_def=partitions,
                                 description="Ingest, dbt and exports for a partition or a range (one run)."),

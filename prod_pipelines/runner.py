@@ -14,6 +14,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from prod_pipelines.settings import Settings
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("instance") / "dagster.yaml"
+QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}  # step events, not every debug line
 
 
 @dataclass(frozen=True)
@@ -54,17 +55,30 @@ def run_delivery(instance: dg.DagsterInstance) -> RunOutcome:
 
 
 def _execute(instance: dg.DagsterInstance, job, tags: dict[str, str]) -> RunOutcome:
-    with dg.execute_job(job, instance=instance, tags=tags, raise_on_error=False) as result:
+    with dg.execute_job(job, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET) as result:
         error = None
         if not result.success:
-            failures = [e for e in result.all_events if e.is_step_failure or e.event_type_value == "RUN_FAILURE"]
-            error = "\n".join(_failure_text(e) for e in failures) or "run failed"
+            lines = [_step_failure_text(e) for e in result.all_events if e.is_step_failure]
+            lines += [f"check failed: {name}" for name in _failed_error_checks(result.all_events)]
+            error = "\n".join(lines) or "run failed"
         return RunOutcome(job=result.job_def.name, run_id=result.run_id, success=result.success, error=error)
 
 
-def _failure_text(event) -> str:
-    data = event.event_specific_data
-    err = getattr(data, "error", None)
-    if err is not None:
-        return f"{event.step_key or 'run'}: {err.message.strip()}"
-    return f"{event.step_key or 'run'}: {event.message}"
+def _step_failure_text(event) -> str:
+    """The innermost cause of a step failure: the user's error, not Dagster's wrapper around it."""
+    error = getattr(event.event_specific_data, "error", None)
+    if error is None:
+        return f"{event.step_key}: {event.message}"
+    while error.cause is not None:
+        error = error.cause
+    return f"{event.step_key}: {error.message.strip()}"
+
+
+def _failed_error_checks(events) -> list[str]:
+    failed = []
+    for event in events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+                failed.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}")
+    return failed

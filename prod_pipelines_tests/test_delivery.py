@@ -64,8 +64,8 @@ def test_backfilling_older_history_sends_nothing_to_any_consumer(delivered):
 
 def test_file_drop_replaces_a_partition_whole_and_leaves_no_temporary_folders(tmp_path):
     drop = FileDrop(tmp_path)
-    drop.deliver("app", FIRST, pa.table({"x": [1, 2, 3]}))
-    receipt = drop.deliver("app", FIRST, pa.table({"x": [4]}))
+    drop.sync("app", FIRST, pa.table({"x": [1, 2, 3]}), key=["x"], previous=None)
+    receipt = drop.sync("app", FIRST, pa.table({"x": [4]}), key=["x"], previous=None)
     assert pq.read_table(receipt.location).column("x").to_pylist() == [4]
     assert sorted(p.name for p in (tmp_path / "app").iterdir()) == [f"dt={FIRST.isoformat()}"]
     assert (tmp_path / "app" / f"dt={FIRST.isoformat()}" / SUCCESS_MARKER).read_text().strip() == "1"

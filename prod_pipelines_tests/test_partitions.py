@@ -28,5 +28,6 @@ def test_a_range_keeps_its_end_exclusive_so_adjacent_ranges_never_overlap():
 def test_dbt_build_receives_the_window_and_the_warehouse_as_vars():
     args = dbt_cli_args(_window("2025-02-01", "2025-02-08"), "/data/warehouse.duckdb")
     assert args[0] == "build"
-    assert '"min_date": "2025-02-01"' in args[2] and '"max_date": "2025-02-08"' in args[2]
-    assert '"warehouse_path": "/data/warehouse.duckdb"' in args[2]
+    dbt_vars_json = args[args.index("--vars") + 1]
+    assert '"min_date": "2025-02-01"' in dbt_vars_json and '"max_date": "2025-02-08"' in dbt_vars_json
+    assert '"warehouse_path": "/data/warehouse.duckdb"' in dbt_vars_json

@@ -6,7 +6,8 @@ model names: a model in `models/<layer>/` becomes `<layer>/<model>` in group `<l
 
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 
 import dagster as dg
@@ -18,6 +19,13 @@ from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from prod_pipelines.warehouse import Warehouse
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+FAILURE_SAMPLE_ROWS = 5
+_NO_ID = dg.MetadataValue.text("")
+
+
+@cache
+def _manifest() -> dict:
+    return json.loads(DBT_PROJECT.manifest_path.read_text())
 
 
 def ensure_manifest(project: DbtProject = DBT_PROJECT) -> None:
@@ -75,9 +83,41 @@ def _layer(props: Mapping[str, Any]) -> str:
 TRANSLATOR = LayeredTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
+def with_failure_samples(events: Iterator, warehouse: Warehouse) -> Iterator:
+    """Passes dbt's events through; failed checks are held until dbt exits, then get a sample of
+    their failing rows (stored by dbt as views) so the check says what to act on."""
+    failed: list[dg.AssetCheckResult] = []
+    try:
+        for event in events:
+            if isinstance(event, dg.AssetCheckResult) and not event.passed:
+                failed.append(event)
+            else:
+                yield event
+    finally:
+        yield from (_with_sample(result, warehouse) for result in failed)
+
+
+def _with_sample(result: dg.AssetCheckResult, warehouse: Warehouse) -> dg.AssetCheckResult:
+    node = _manifest().get("nodes", {}).get(str(result.metadata.get("unique_id", _NO_ID).value), {})
+    relation = node.get("relation_name")
+    if not relation:
+        return result
+    try:
+        with warehouse.connect(read_only=True) as conn:
+            cursor = conn.execute(f"select * from {relation} limit {FAILURE_SAMPLE_ROWS}")
+            columns = [d[0] for d in cursor.description]
+            sample = [{c: str(v) for c, v in zip(columns, row)} for row in cursor.fetchall()]
+    except Exception as error:  # the sample is a courtesy; the check result stands without it
+        sample = [{"sample_unavailable": str(error).splitlines()[0]}]
+    return dg.AssetCheckResult(
+        passed=result.passed, asset_key=result.asset_key, check_name=result.check_name, severity=result.severity,
+        description=result.description, metadata={**result.metadata, "failing_rows_sample": dg.MetadataValue.json(sample)})
+
+
 def dbt_cli_args(window: dg.TimeWindow, warehouse_path: str) -> list[str]:
     """`dbt build` for one partition window: the window and the warehouse reach dbt as vars."""
-    return ["build", "--vars", json.dumps({**dbt_vars(window), "warehouse_path": warehouse_path})]
+    return ["build", "--exclude-resource-type", "unit_test",
+            "--vars", json.dumps({**dbt_vars(window), "warehouse_path": warehouse_path})]
 
 
 def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -93,7 +133,7 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
         args = dbt_cli_args(context.partition_time_window, warehouse.path)
-        context.log.info(f"dbt {' '.join(args[:1])} for window {dbt_vars(context.partition_time_window)}")
-        yield from dbt.cli(args, context=context).stream()
+        context.log.info(f"dbt build for window {dbt_vars(context.partition_time_window)}")
+        yield from with_failure_samples(dbt.cli(args, context=context).stream(), warehouse)
 
     return dbt_models

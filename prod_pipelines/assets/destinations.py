@@ -26,10 +26,28 @@ class Destinations(dg.ConfigurableResource):
 
 
 def newest_complete_partition(instance: dg.DagsterInstance, export_key: dg.AssetKey, consumer: Consumer) -> date | None:
-    """The newest materialized partition of the export that this consumer is sent (e.g. Mondays only)."""
-    days = [date.fromisoformat(k) for k in instance.get_materialized_partitions(export_key)]
-    eligible = [d for d in days if consumer.sends_for(d.weekday())]
-    return max(eligible, default=None)
+    """The newest partition of the export that this consumer is sent (e.g. Mondays only) and that
+    is complete: its latest materialization came from a run in which no ERROR check failed."""
+    days = sorted((date.fromisoformat(k) for k in instance.get_materialized_partitions(export_key)), reverse=True)
+    verdicts: dict[str, bool] = {}
+    for day in (d for d in days if consumer.sends_for(d.weekday())):
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=export_key, asset_partitions=[day.isoformat()]), limit=1).records
+        run_id = records[0].run_id
+        if run_id not in verdicts:
+            verdicts[run_id] = not _failed_error_checks(instance, run_id)
+        if verdicts[run_id]:
+            return day
+    return None
+
+
+def _failed_error_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    failed = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+    return failed
 
 
 def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.AssetsDefinition:
@@ -63,7 +81,7 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
             if status != "sent":
                 context.log.info(f"{consumer.name}: nothing sent for {partition} ({status})")
                 return dg.MaterializeResult(metadata=metadata)
-            receipt = destinations.for_consumer(consumer).deliver(consumer.name, partition, rows)
+            receipt = destinations.for_consumer(consumer).sync(consumer.name, partition, rows, key=[], previous=None)
             sync_id = record_sync(conn, consumer=consumer.name, partition=partition, rows=receipt.rows,
                                   content_hash=digest, location=receipt.location, run_id=context.run.run_id)
         context.log.info(f"{consumer.name}: sent {receipt.rows} rows of {partition} to {receipt.location}")

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from prod_pipelines.assets.raw_checks import contract_result, raw_check_specs, row_count_result
 from prod_pipelines.landing.contracts import CONTRACTS, Contract
 from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_partition
 from prod_pipelines.landing.zone import LandingError
@@ -26,8 +27,10 @@ DESCRIPTIONS = {
 
 
 def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    key = dg.AssetKey(["raw", contract.feed])
+
     @dg.asset(
-        key=["raw", contract.feed],
+        key=key,
         group_name="raw",
         description=DESCRIPTIONS[contract.feed] + " Rows breaking the contract go to raw.rejects.",
         partitions_def=partitions_def,
@@ -36,6 +39,7 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
         kinds={"duckdb", "python"},
         tags={"tier": "bronze"},
         pool="warehouse",
+        check_specs=raw_check_specs(contract, key),
         metadata={"dagster/table_name": f"raw.{contract.feed}", "dagster/column_schema": _column_schema(contract)},
     )
     def raw_feed(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
@@ -52,8 +56,9 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
                     raise dg.Failure(description=str(error), metadata={
                         "feed": contract.feed, "location": error.location, "problem": error.problem,
                         "partition": day.isoformat(), "partitions_loaded_before_stop": len(loads)}) from None
+            checks = [contract_result(conn, contract, loads), row_count_result(conn, contract, loads)]
         context.log.info(f"raw/{contract.feed}: loaded {len(loads)} partition(s) {days[0]}..{days[-1]}")
-        return dg.MaterializeResult(metadata=_load_metadata(loads, time.perf_counter() - started))
+        return dg.MaterializeResult(metadata=_load_metadata(loads, time.perf_counter() - started), check_results=checks)
 
     return raw_feed
 

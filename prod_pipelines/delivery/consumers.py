@@ -17,6 +17,8 @@ class Consumer:
     destination: str
     sla: str
     send_on: str  # "daily" or a weekday name: only partitions of that weekday are delivered
+    key: tuple[str, ...]  # the columns of the consumer's external id
+    deadline_cron: str  # the SLA: by each tick, the newest partition must have been delivered
 
     def sends_for(self, weekday: int) -> bool:
         return self.send_on == "daily" or WEEKDAYS[self.send_on] == weekday
@@ -38,7 +40,9 @@ def consumers_from_manifest(manifest_path: Path) -> list[Consumer]:
             raise ValueError(f"export {node['name']}: send_on must be 'daily' or a weekday, not {send_on!r}")
         consumers.append(Consumer(
             name=declared["name"], export_model=node["name"], owner=meta.get("owner", "team:data-platform"),
-            destination=declared.get("destination", "file_drop"), sla=declared.get("sla", ""), send_on=send_on))
+            destination=declared.get("destination", "file_drop"), sla=declared.get("sla", ""), send_on=send_on,
+            key=tuple(declared.get("key") or ("store_id", "sku_id")),
+            deadline_cron=declared.get("deadline_cron", "0 9 * * *")))
     names = [c.name for c in consumers]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:

@@ -17,14 +17,25 @@ SUCCESS_MARKER = "_SUCCESS"
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a delivery left at the destination, for the ledger and the asset's metadata."""
+    """What a sync left at the destination, for the ledger and the asset's metadata."""
 
     location: str
     rows: int
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
 
 
 class Destination(Protocol):
-    def deliver(self, consumer: str, partition: date, rows: pa.Table) -> Receipt: ...
+    """Makes the consumer's copy equal to `rows`, atomically from the consumer's point of view.
+
+    `key` names the columns that identify a row for the consumer (its external id); `previous` is
+    what the last successful sync sent (None for the first), so a destination that can apply
+    changes sends only rows added, changed or removed since then. Rolling back is a sync of an
+    older table with the current one as `previous`.
+    """
+
+    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt: ...
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,7 @@ class FileDrop:
 
     root: Path
 
-    def deliver(self, consumer: str, partition: date, rows: pa.Table) -> Receipt:
+    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt:
         final = self.root / consumer / f"dt={partition.isoformat()}"
         staging = final.with_name(f".{final.name}.tmp-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)

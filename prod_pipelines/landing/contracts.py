@@ -7,11 +7,13 @@ backend). Keeping them apart means a type error never cascades into confusing fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pandera.polars as pa
 import polars as pl
+
+from prod_pipelines.landing.history import Bounds
 
 MONTH_LIST = r"^\s*(0?[1-9]|1[0-2])\s*(,\s*(0?[1-9]|1[0-2])\s*)*$"
 SQL_TYPES = {
@@ -51,6 +53,9 @@ class Contract:
     unique: tuple[str, ...]
     is_snapshot: bool
     published_daily: bool
+    # A snapshot that shrinks far beyond normal is a broken delivery (blocks); order lines vary with demand (warns).
+    count_bounds: Bounds = field(default_factory=Bounds)
+    count_blocks: bool = True
 
     @property
     def names(self) -> list[str]:
@@ -117,7 +122,8 @@ CONTRACTS: dict[str, Contract] = {
         (Column("order_id", "string"), Column("line_number", "integer"), Column("store_id", "string"),
          Column("sku_id", "string"), Column("quantity", "integer"), Column("line_amount", "decimal"),
          Column("ordered_at", "timestamp")),
-        unique=("order_id", "line_number"), is_snapshot=False, published_daily=True),
+        unique=("order_id", "line_number"), is_snapshot=False, published_daily=True,
+        count_bounds=Bounds(low=0.3, high=3.0), count_blocks=False),
     "inventory": Contract(
         "inventory",
         (Column("snapshot_date", "date"), Column("store_id", "string"), Column("sku_id", "string"),

@@ -9,4 +9,4 @@ select
     sku_name,
     store_rank as position
 from {{ ref('top_items_not_carried') }}
-where {{ in_window('as_of_date') }} and store_rank <= 5
+where {{ in_window('as_of_date') }} and store_rank <= {{ export_rank_limit(this) }}

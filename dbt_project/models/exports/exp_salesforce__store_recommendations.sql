@@ -12,4 +12,4 @@ select
     units_l90 as market_units_l90,
     revenue_l90 as market_revenue_l90
 from {{ ref('top_items_not_carried') }}
-where {{ in_window('as_of_date') }} and store_rank <= 10
+where {{ in_window('as_of_date') }} and store_rank <= {{ export_rank_limit(this) }}

@@ -1,0 +1,30 @@
+{#-
+  Aggregate check: a day's total of `column` within [low, high] x the median of the same weekday
+  over the previous four weeks (when at least two of them exist). Returns the numbers to act on.
+-#}
+{% test daily_total_near_recent(model, column_name, date_column, low=0.5, high=2.0) %}
+with
+
+daily as (
+    select {{ date_column }} as day, sum({{ column_name }}) as total
+    from {{ model }}
+    where {{ date_column }} >= {{ window_start() }} - 28 and {{ date_column }} < {{ window_end() }}
+    group by 1
+),
+
+judged as (
+    select
+        today.day, today.total,
+        median(earlier.total) as recent_median,
+        count(earlier.total) as weeks_seen
+    from daily as today
+    left join daily as earlier
+        on earlier.day in (today.day - 7, today.day - 14, today.day - 21, today.day - 28)
+    group by today.day, today.total
+)
+
+select day, total, recent_median, {{ low }} as low, {{ high }} as high
+from judged
+where {{ in_window('day') }} and weeks_seen >= 2
+    and (total < {{ low }} * recent_median or total > {{ high }} * recent_median)
+{% endtest %}

@@ -1,0 +1,40 @@
+"""Freshness: each feed's daily partition and each consumer's delivery have a deadline.
+
+Feeds: partition D must be loaded by 09:00 UTC on D+1 (WARN: late data is chased, not paged).
+Deliveries: each consumer's `meta.consumer.deadline_cron` (its SLA); missing it is ERROR.
+The checks are evaluated by a sensor, so a late feed is reported even when nothing runs.
+"""
+
+from datetime import timedelta
+
+import dagster as dg
+from dagster._utils.schedules import cron_string_iterator
+
+from prod_pipelines.delivery.consumers import Consumer
+
+FEED_DEADLINE_CRON = "0 9 * * *"
+
+
+def freshness_checks(raw_assets: list[dg.AssetsDefinition], consumers: list[Consumer]) -> list[dg.AssetChecksDefinition]:
+    checks = list(dg.build_time_partition_freshness_checks(
+        assets=raw_assets, deadline_cron=FEED_DEADLINE_CRON, timezone="UTC", severity=dg.AssetCheckSeverity.WARN))
+    for consumer in consumers:
+        checks += dg.build_last_update_freshness_checks(
+            assets=[dg.AssetKey(["destinations", consumer.name])],
+            deadline_cron=consumer.deadline_cron,
+            lower_bound_delta=_period_of(consumer.deadline_cron),
+            timezone="UTC",
+            severity=dg.AssetCheckSeverity.ERROR,
+        )
+    return checks
+
+
+def freshness_sensor(checks: list[dg.AssetChecksDefinition]) -> dg.SensorDefinition:
+    return dg.build_sensor_for_freshness_checks(freshness_checks=checks, minimum_interval_seconds=600)
+
+
+def _period_of(cron: str) -> timedelta:
+    """The time between two deadlines: a delivery must have happened within one period before each."""
+    ticks = cron_string_iterator(0, cron, "UTC")
+    first = next(ticks)
+    return next(ticks) - first

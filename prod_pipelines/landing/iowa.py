@@ -1,0 +1,175 @@
+"""The real Iowa Liquor Sales extract published as a landing zone (spec §1), as its upstream producer would.
+
+Grain: one folder `landing/<feed>/dt=YYYY-MM-DD/` per feed and day. `orders` and `inventory` get a folder
+for every day in [start, end] (Parquet; a day without order lines is a header-only CSV); `stores` and
+`products` are published once, on `start`, because the 2022-11 snapshots are the only reference there is
+(the pipeline falls back to the latest earlier snapshot on the other days). Same extract and range, same
+bytes. Everything is set-based in DuckDB; Python only loops over days to write files.
+
+Mapping (docs/real-data.md explains each choice with the figures behind it):
+- stores: `store_id` = store number; `market_id` = the store snapshot's `county` (which agrees with the
+  county of every sales line of the 2,003 stores that sold); `license_type` = `full` for every store
+  (Iowa licenses no beer/wine-only liquor stores); status `A`/`I` -> `is_active` true/false.
+- products: `sku_id` = item number, `sku_name` = description, `category` = `spirits` for every item (the
+  State sells only spirits); `volume_ml` = bottle volume; `seasonal_months` = HOLIDAY_SEASON when the
+  description matches SEASONAL_WORDS, else empty (all year).
+- orders: one line per invoice line. `invoice_and_item_number` is an invoice number followed by a
+  5-digit line number (INV-434685|00009, RINV-042000|00001 for credits): `order_id` = the part before
+  the last 5 digits, `line_number` = those digits. `quantity` = bottles_sold, `line_amount` =
+  sale_dollars, `ordered_at` = the sale date at 00:00:00Z (the data has no time of day).
+- inventory (DERIVED, the data has none): the snapshot of day D lists, per store, every item it ordered
+  in [D-90, D-1]; `on_hand_qty` = the net bottles ordered in that window (returns subtract), clamped at 0.
+
+Nothing is cleaned: returns, reused invoice numbers and products of 0 ml reach the pipeline unchanged,
+and its contracts decide. The first sales day has no earlier orders, so its derived inventory would be
+empty, which the contract rejects as a whole (spec §4): `start` defaults to the day after it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from prod_pipelines.landing.synthetic.writers import write_partition
+
+SALES_FILE = "iowa_liquor_sales_2022-01_to_2022-10.parquet"
+STORES_FILE = "iowa_stores_snapshot_2022-11.csv.gz"
+PRODUCTS_FILE = "iowa_products_snapshot_2022-11.csv.gz"
+INVENTORY_LOOKBACK_DAYS = 90
+# Holiday and autumn specials: 99.9% of their 2022 bottles were ordered in Jan and Aug-Oct.
+SEASONAL_WORDS = r"\b(EGG ?NOG|NOG|PUMPKIN|HOLIDAY|CHRISTMAS|XMAS|CANDY ?CANES?|GINGERBREAD|ADVENT|ORNAMENTS?)\b"
+HOLIDAY_SEASON = "8,9,10,11,12,1"
+DAYS_PER_QUERY = 16  # inventory days per range join: bounds memory at ~5M rows
+
+ORDERS_SQL = """
+    select
+        sale_date as _day,
+        case when regexp_matches(invoice_and_item_number, '\\d{5}$')
+            then left(invoice_and_item_number, length(invoice_and_item_number) - 5)
+            else invoice_and_item_number end as order_id,
+        case when regexp_matches(invoice_and_item_number, '\\d{5}$')
+            then cast(right(invoice_and_item_number, 5) as bigint) end as line_number,
+        store_number as store_id,
+        item_number as sku_id,
+        cast(bottles_sold as bigint) as quantity,
+        cast(sale_dollars as decimal(18, 4)) as line_amount,
+        timezone('UTC', cast(sale_date as timestamp)) as ordered_at
+    from sales
+    where sale_date between ? and ?
+    order by sale_date, invoice_and_item_number
+"""
+
+INVENTORY_SQL = f"""
+    with days as (
+        select cast(unnest(generate_series(cast(? as date), cast(? as date), interval 1 day)) as date) as snapshot_date
+    ),
+    store_item_days as (
+        select sale_date, store_number as store_id, item_number as sku_id, sum(bottles_sold) as bottles
+        from sales
+        where sale_date between cast(? as date) - {INVENTORY_LOOKBACK_DAYS} and cast(? as date) - 1
+        group by all
+    )
+    select days.snapshot_date, store_item_days.store_id, store_item_days.sku_id,
+           cast(greatest(sum(store_item_days.bottles), 0) as bigint) as on_hand_qty
+    from days
+    inner join store_item_days
+        on store_item_days.sale_date >= days.snapshot_date - {INVENTORY_LOOKBACK_DAYS}
+        and store_item_days.sale_date < days.snapshot_date
+    group by all
+    order by snapshot_date, store_id, sku_id
+"""
+
+STORES_SQL = """
+    select store_number as store_id, store_name, county as market_id, 'full' as license_type,
+           case store_status when 'A' then 'true' when 'I' then 'false' else store_status end as is_active
+    from stores
+    order by store_id
+"""
+
+PRODUCTS_SQL = f"""
+    select item_number as sku_id, item_description as sku_name, 'spirits' as category,
+           bottle_volume_ml as volume_ml,
+           case when regexp_matches(upper(item_description), '{SEASONAL_WORDS}') then '{HOLIDAY_SEASON}' end
+               as seasonal_months
+    from products
+    order by sku_id
+"""
+
+
+def import_iowa(source: Path, data_dir: Path, start: date | None = None, end: date | None = None) -> dict[str, int]:
+    """Publish the extract in `source` under `<data_dir>/landing` for [start, end]; rows written per feed.
+
+    Defaults: from the day after the first sales date (the first day with a derived inventory) to the
+    last sales date.
+    """
+    conn = _open_extract(Path(source))
+    try:
+        first_sale, last_sale = conn.sql("select min(sale_date), max(sale_date) from sales").fetchall()[0]
+        start = start or first_sale + timedelta(days=1)
+        end = end or last_sale
+        _check_range(start, end, first_sale, last_sale)
+        landing = Path(data_dir) / "landing"
+        days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+        written = {
+            "stores": _publish(landing, "stores", start, conn.sql(STORES_SQL).to_arrow_table(), "csv.gz"),
+            "products": _publish(landing, "products", start, conn.sql(PRODUCTS_SQL).to_arrow_table(), "csv.gz"),
+            "orders": 0,
+            "inventory": 0,
+        }
+        orders = conn.sql(ORDERS_SQL, params=[start, end]).to_arrow_table()
+        for day, table in _split_by_day(orders, "_day", days):
+            written["orders"] += _publish(landing, "orders", day, table.drop_columns(["_day"]), "parquet")
+        for chunk_start in range(0, len(days), DAYS_PER_QUERY):
+            chunk = days[chunk_start:chunk_start + DAYS_PER_QUERY]
+            inventory = conn.sql(INVENTORY_SQL, params=[chunk[0], chunk[-1]] * 2).to_arrow_table()
+            for day, table in _split_by_day(inventory, "snapshot_date", chunk):
+                written["inventory"] += _publish(landing, "inventory", day, table, "parquet")
+        return written
+    finally:
+        conn.close()
+
+
+def _open_extract(source: Path) -> duckdb.DuckDBPyConnection:
+    """Views `sales`, `stores` and `products` over the three files; reference files stay text, as published."""
+    paths = {name: source / name for name in (SALES_FILE, STORES_FILE, PRODUCTS_FILE)}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"Iowa extract incomplete, missing: {', '.join(missing)}")
+    conn = duckdb.connect()
+    conn.execute("set TimeZone = 'UTC'")  # ordered_at carries UTC on any machine
+    sql_path = {name: str(path).replace("'", "''") for name, path in paths.items()}
+    conn.execute(f"create view sales as select *, date as sale_date from read_parquet('{sql_path[SALES_FILE]}')")
+    for view, name in (("stores", STORES_FILE), ("products", PRODUCTS_FILE)):
+        conn.execute(f"create view {view} as select * from read_csv('{sql_path[name]}', header = true, all_varchar = true)")
+    return conn
+
+
+def _check_range(start: date, end: date, first_sale: date, last_sale: date) -> None:
+    if start > end:
+        raise ValueError(f"start {start} is after end {end}")
+    if start <= first_sale:
+        raise ValueError(f"start {start}: no order before it in the extract (first sale {first_sale}), so its "
+                         f"derived inventory would be empty; start on {first_sale + timedelta(days=1)} or later")
+    last_inventory = last_sale + timedelta(days=INVENTORY_LOOKBACK_DAYS)
+    if end > last_inventory:
+        raise ValueError(f"end {end}: no order in the {INVENTORY_LOOKBACK_DAYS} days before it (last sale "
+                         f"{last_sale}), so its derived inventory would be empty; end on {last_inventory} or earlier")
+
+
+def _split_by_day(table: pa.Table, column: str, days: list[date]):
+    """(day, rows of that day) for every day, empty tables included; `table` is sorted by `column`."""
+    keys = table.column(column).to_numpy()
+    wanted = np.array(days, dtype="datetime64[D]")
+    lows, highs = np.searchsorted(keys, wanted, side="left"), np.searchsorted(keys, wanted, side="right")
+    for day, low, high in zip(days, lows, highs):
+        yield day, table.slice(low, high - low)
+
+
+def _publish(landing: Path, feed: str, day: date, table: pa.Table, file_format: str) -> int:
+    """One file per partition; a day without rows is a header-only CSV (spec §1)."""
+    write_partition(landing, feed, day, [(table, file_format if table.num_rows else "csv")])
+    return table.num_rows

@@ -1,0 +1,121 @@
+"""Bad upstream data is caught, kept, explained, and never reaches a consumer (issue: data contracts)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dagster as dg
+import polars as pl
+import pytest
+from dagster._core.test_utils import freeze_time
+
+from prod_pipelines.definitions import build_definitions
+from prod_pipelines.landing.zone import read_as_text
+from prod_pipelines.settings import Settings
+from prod_pipelines_tests.scenario import (
+    DAY, EXPORTS, FIRST, GOOD_DAY, copy_of, last_monday_on_or_before, prepare_good_history,
+)
+
+GOOD_DELIVERIES = {"retailer_app": GOOD_DAY, "salesforce": GOOD_DAY, "crm_email": last_monday_on_or_before(GOOD_DAY)}
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scenarios")
+    base = prepare_good_history(root)
+    return lambda name: copy_of(base, root, name)
+
+
+def assert_consumers_keep_the_last_good_day(scenario):
+    assert scenario.delivered() == GOOD_DELIVERIES
+    for consumer in GOOD_DELIVERIES:
+        assert not (scenario.data_dir / "destinations" / consumer / f"dt={DAY.isoformat()}").exists()
+    for export in EXPORTS:
+        assert scenario.query(f"select count(*) from exports.{export} where as_of_date = ?", [DAY]) == [(0,)]
+
+
+def test_a_renamed_inventory_column_stops_day_d_and_every_consumer_keeps_d_minus_1(scenarios):
+    scenario = scenarios("renamed_column")
+    files = scenario.rewrite("inventory", lambda f: f.rename({"on_hand_qty": "qty_on_hand"}))
+    done = scenario.process_day()
+    assert done.returncode != 0
+    assert "inventory" in done.stderr and "on_hand_qty" in done.stderr and files[0] in done.stderr
+    assert scenario.query("select count(*) from staging.stg_inventory where snapshot_date = ?", [DAY]) == [(0,)]
+    assert scenario.query("select count(*) from marts.top_items_not_carried where as_of_date = ?", [DAY]) == [(0,)]
+    assert scenario.deliver().returncode == 0
+    assert_consumers_keep_the_last_good_day(scenario)
+    for export in EXPORTS:
+        columns = [c for (c,) in scenario.query(
+            "select column_name from information_schema.columns where table_schema = 'exports' and table_name = ?", [export])]
+        nulls = scenario.query(f"select count(*) from exports.{export} where " + " or ".join(f"{c} is null" for c in columns))
+        assert nulls == [(0,)], f"{export} holds NULLs"
+
+
+def test_inventory_covering_40_percent_of_stores_fails_coverage_and_blocks_delivery(scenarios):
+    scenario = scenarios("partial_inventory")
+    stores = sorted(s for (s,) in scenario.query("select distinct store_id from raw.inventory where dt = ?", [GOOD_DAY]))
+    kept = set(stores[: int(len(stores) * 0.4)])
+    scenario.rewrite("inventory", lambda f: f.filter(pl.col("store_id").is_in(kept)))
+    done = scenario.process_day()
+    assert done.returncode != 0
+    assert "active_store_coverage" in done.stderr
+    evaluation = scenario.latest_check("marts/top_items_not_carried", "active_store_coverage")
+    assert evaluation is not None and not evaluation.passed
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    sample = evaluation.metadata["failing_rows_sample"].value
+    assert sample[0]["as_of_date"] == DAY.isoformat() and float(sample[0]["coverage"]) <= 0.45
+    assert scenario.deliver().returncode == 0
+    assert_consumers_keep_the_last_good_day(scenario)
+
+
+def test_bad_order_rows_are_kept_with_their_rule_and_the_rest_flow_through(scenarios):
+    scenario = scenarios("bad_orders")
+    folder = scenario.landing / "orders" / f"dt={DAY.isoformat()}"
+    delivered_files = [read_as_text(p, "orders") for p in sorted(folder.iterdir())]
+    good = sum(f.height for f in delivered_files)
+    dup_order, dup_line = delivered_files[0].row(0, named=True)["order_id"], delivered_files[0]["line_number"][0]
+    at = f"{DAY.isoformat()}T12:00:00Z"
+    bad = pl.DataFrame({
+        "order_id": [None, "BAD-2", "BAD-3", "BAD-4", dup_order],
+        "line_number": ["1", "1", "1", "1", str(dup_line)],
+        "store_id": ["S0001"] * 5, "sku_id": ["K00001"] * 5,
+        "quantity": ["1", "0", "2", "2", "1"],
+        "line_amount": ["10.00", "0.00", "-5.00", "5.00", "10.00"],
+        "ordered_at": [at, at, at, f"{GOOD_DAY.isoformat()}T12:00:00Z", at],
+    })
+    bad.write_csv(folder / "zz-late-corrections.csv")
+    done = scenario.process_day()
+    assert done.returncode == 0, done.stderr
+    rejects = scenario.query("select row_number, rule from raw.rejects where feed = 'orders' and dt = ? "
+                             "and file like '%zz-late-corrections.csv' order by row_number", [DAY])
+    assert rejects == [(1, "order_id: not_nullable"), (2, "quantity: not_equal_to(0)"),
+                       (3, "line_amount: same_sign_as_quantity"), (4, "ordered_at: equals_partition_date"),
+                       (5, "order_id+line_number: duplicate")]
+    (accepted,), = scenario.query("select count(*) from raw.orders where dt = ?", [DAY])
+    (rejected,), = scenario.query("select count(*) from raw.rejects where feed = 'orders' and dt = ?", [DAY])
+    assert (accepted, rejected) == (good, 5) and accepted + rejected == good + 5
+    assert scenario.query("select count(*) from staging.stg_orders where order_date = ?", [DAY]) == [(good,)]
+    contract = scenario.latest_check("raw/orders", "contract")
+    assert not contract.passed and contract.severity == dg.AssetCheckSeverity.WARN
+    assert contract.metadata["rows_rejected"].value == 5
+    assert scenario.delivered()["retailer_app"] == DAY
+
+
+def test_a_feed_without_a_partition_at_the_deadline_is_reported_by_its_freshness_check(scenarios):
+    scenario = scenarios("late_feed")
+    defs = build_definitions(Settings(data_dir=scenario.data_dir, start_date=FIRST))
+    job = defs.resolve_implicit_global_asset_job_def()
+    checks = [k for k in defs.resolve_asset_graph().asset_check_keys if k.name == "freshness_check"
+              and k.asset_key.path[0] == "raw"]
+    instance = dg.DagsterInstance.from_config(str(scenario.data_dir / "dagster"))
+    try:
+        with freeze_time(datetime(DAY.year, DAY.month, DAY.day, 9, 30, tzinfo=timezone.utc)):
+            on_time = job.get_subset(asset_check_selection=set(checks)).execute_in_process(instance=instance)
+        with freeze_time(datetime(DAY.year, DAY.month, DAY.day + 1, 9, 30, tzinfo=timezone.utc)):
+            overdue = job.get_subset(asset_check_selection=set(checks)).execute_in_process(instance=instance)
+    finally:
+        instance.dispose()
+    assert all(e.passed for e in on_time.get_asset_check_evaluations()), "D-1 was loaded before the deadline of D"
+    late = {e.asset_key.to_user_string(): e for e in overdue.get_asset_check_evaluations()}
+    assert set(late) == {"raw/stores", "raw/products", "raw/orders", "raw/inventory"}
+    assert not late["raw/orders"].passed and DAY.isoformat() in late["raw/orders"].description
