@@ -29,13 +29,21 @@ ALLOWED_RULES = {
 }
 
 
-@pytest.fixture(scope="module")
-def real_data():
+def require_real_data() -> None:
     if not (REAL_DATA / SALES_FILE).is_file():
         message = f"the Iowa extract is missing: expected {REAL_DATA / SALES_FILE} (see docs/real-data.md)"
         if os.environ.get("CI") == "true":
             pytest.fail(message + "; on CI the real-data test must run", pytrace=False)
         pytest.skip(message)
+
+
+def test_the_real_extract_is_present_or_the_run_is_not_ci():
+    require_real_data()
+
+
+@pytest.fixture(scope="module")
+def real_data():
+    require_real_data()
     return REAL_DATA
 
 
@@ -60,6 +68,14 @@ def test_every_reject_is_dirt_the_readme_describes(warehouse):
     # The 5 products of 0 ml (item numbers 810000, 830000, 840000, 870000, 870004) are the only rejects.
     assert warehouse.execute("select feed, count(*), list(distinct value) from raw.rejects group by feed").fetchall() \
         == [("products", 5, ["0"])]
+
+
+
+def test_no_order_line_falls_out_for_an_unknown_store_or_item(warehouse):
+    unmatched = warehouse.execute("select sum(unknown_store_lines), sum(unknown_item_lines) "
+                                  "from marts.order_lines_unmatched where as_of_date between ? and ?",
+                                  [CHECKED_DAYS[-1], CHECKED_DAYS[0]]).fetchone()
+    assert unmatched == (0, 0)
 
 
 EXPECTED_RESULT_SQL = """
