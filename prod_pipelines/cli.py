@@ -36,11 +36,24 @@ def _parser() -> argparse.ArgumentParser:
 
     backfill = sub.add_parser("backfill", help="run ingest -> dbt -> exports for a date range, then deliver")
     _add_range(backfill)
+    _add_approval(backfill)
     backfill.set_defaults(command=_backfill)
 
     deliver = sub.add_parser("deliver", help="send each consumer the newest complete partition of its export")
     deliver.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    _add_approval(deliver)
     deliver.set_defaults(command=_deliver)
+
+    back = sub.add_parser("rollback", help="restore a consumer to its previous (or a given) successful sync")
+    back.add_argument("consumer", help="retailer_app, salesforce or crm_email")
+    back.add_argument("--to", dest="to_sync_id", help="the sync id to restore (see `prod-pipelines syncs`)")
+    back.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    back.set_defaults(command=_rollback)
+
+    syncs = sub.add_parser("syncs", help="list a consumer's syncs from the ledger, oldest first")
+    syncs.add_argument("consumer")
+    syncs.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    syncs.set_defaults(command=_syncs)
 
     iowa = sub.add_parser("import-iowa", help="publish the real Iowa Liquor Sales extract as a landing zone")
     iowa.add_argument("--source", required=True, help="folder holding the Iowa extract (shared/realdata)")
@@ -60,6 +73,11 @@ def _add_range(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--end", type=date.fromisoformat, required=True, help="last day (inclusive), YYYY-MM-DD")
     parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+
+
+def _add_approval(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--approve-large-change", metavar="CONSUMERS",
+                        help="approve, for this run, a delivery beyond the blast-radius limit (names, or 'all')")
 
 
 def _check_range(args: argparse.Namespace, settings: Settings | None = None) -> None:
@@ -98,7 +116,8 @@ def _backfill(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     _check_range(args, settings)
     instance = open_instance(settings)
-    for run in (lambda: run_partitions(instance, args.start, args.end), lambda: run_delivery(instance)):
+    for run in (lambda: run_partitions(instance, args.start, args.end),
+                lambda: run_delivery(instance, args.approve_large_change)):
         if not _reported(run()):
             return 1
     print_summary(settings, args.start, args.end)
@@ -108,7 +127,26 @@ def _backfill(args: argparse.Namespace) -> int:
 def _deliver(args: argparse.Namespace) -> int:
     from prod_pipelines.runner import open_instance, run_delivery
 
-    return 0 if _reported(run_delivery(open_instance(Settings.from_env()))) else 1
+    return 0 if _reported(run_delivery(open_instance(Settings.from_env()), args.approve_large_change)) else 1
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    from prod_pipelines.delivery.operations import roll_back
+
+    outcome = roll_back(Settings.from_env(), args.consumer, args.to_sync_id)
+    receipt = outcome.receipt
+    print(f"{args.consumer}: {outcome.status} as sync {outcome.sync_id}: {receipt.rows} rows at {receipt.location} "
+          f"({receipt.added} added, {receipt.changed} changed, {receipt.removed} removed)")
+    return 0
+
+
+def _syncs(args: argparse.Namespace) -> int:
+    from prod_pipelines.delivery.operations import sync_history
+
+    for sync in sync_history(Settings.from_env(), args.consumer):
+        print(f"{sync['sync_id']:<45} {sync['action']:<8} {sync['status']:<11} {sync['partition_date']} "
+              f"{sync['rows'] if sync['rows'] is not None else '-':>7} rows  {sync['message'] or ''}")
+    return 0
 
 
 def _reported(outcome) -> bool:

@@ -8,10 +8,11 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
 from prod_pipelines.assets.dbt import DBT_PROJECT, build_dbt_assets
-from prod_pipelines.assets.destinations import Destinations, build_destination_asset
+from prod_pipelines.assets.destinations import build_destination_asset
 from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
 from prod_pipelines.delivery.consumers import consumers_from_manifest
+from prod_pipelines.delivery.targets import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.settings import DBT_EXECUTABLE, Settings
@@ -53,7 +54,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "landing": LandingZone(root=str(settings.landing_dir)),
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
             "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
-            "destinations": Destinations(file_drop_root=str(settings.destinations_dir)),
+            **{resource_key(consumer): target_for(consumer, settings) for consumer in consumers},
         },
         executor=dg.in_process_executor,
     )

@@ -22,10 +22,10 @@ def print_summary(settings: Settings, start: date, end: date) -> None:
         for schema, table in sorted(tables, key=lambda t: (LAYERS.index(t[0]), t[1])):
             count = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
             print(f"  {schema}.{table:<40} {count:>12,} rows")
-        print(f"\nDeliveries under {settings.destinations_dir}")
+        print("\nWhat each consumer holds now")
         for consumer, partition, rows, location in conn.execute(
-            "select consumer, partition_date, rows, location from delivery.ledger "
-            "qualify row_number() over (partition by consumer order by delivered_at desc) = 1 order by consumer"
+            "select consumer, partition_date, rows, location from delivery.syncs where status = 'succeeded' "
+            "qualify row_number() over (partition by consumer order by finished_at desc) = 1 order by consumer"
         ).fetchall():
             print(f"  {consumer:<14} {partition}  {rows:>8,} rows  {location}")
     finally:

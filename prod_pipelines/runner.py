@@ -47,11 +47,14 @@ def run_partitions(instance: dg.DagsterInstance, start: date, end: date) -> RunO
     return _execute(instance, dg.reconstructable(definitions.pipeline_job), tags)
 
 
-def run_delivery(instance: dg.DagsterInstance) -> RunOutcome:
-    """Send every consumer the newest complete partition of its export."""
+def run_delivery(instance: dg.DagsterInstance, approve_large_change: str | None = None) -> RunOutcome:
+    """Send every consumer the newest complete partition of its export; `approve_large_change` names
+    the consumers (or `all`) whose change beyond the blast-radius limit is approved for this run."""
     from prod_pipelines import definitions
+    from prod_pipelines.delivery.guard import APPROVE_TAG
 
-    return _execute(instance, dg.reconstructable(definitions.delivery_job), {})
+    tags = {APPROVE_TAG: approve_large_change} if approve_large_change else {}
+    return _execute(instance, dg.reconstructable(definitions.delivery_job), tags)
 
 
 def _execute(instance: dg.DagsterInstance, job, tags: dict[str, str]) -> RunOutcome:

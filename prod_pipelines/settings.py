@@ -20,6 +20,8 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 
 DATA_DIR_VAR = "PROD_PIPELINES_DATA_DIR"
 START_DATE_VAR = "PROD_PIPELINES_START_DATE"
+ENV_VAR = "PROD_PIPELINES_ENV"
+ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,10 @@ class Settings:
 
     data_dir: Path
     start_date: date = DEFAULT_START_DATE
+    env: str = "dev"
+    # Names (never values) of the PROD_PIPELINES_* variables that are set: secrets are read at run
+    # time through dg.EnvVar, but a missing one must fail when the definitions load, not mid-run.
+    variables_set: frozenset[str] = frozenset()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -38,7 +44,11 @@ class Settings:
             start = date.fromisoformat(raw_start) if raw_start else DEFAULT_START_DATE
         except ValueError:
             raise ValueError(f"{START_DATE_VAR}={raw_start!r} is not an ISO date (YYYY-MM-DD)") from None
-        return cls(data_dir=data_dir, start_date=start)
+        name = env.get(ENV_VAR) or "dev"
+        if name not in ENVIRONMENTS:
+            raise ValueError(f"{ENV_VAR}={name!r} is not one of {', '.join(ENVIRONMENTS)}")
+        present = frozenset(k for k, v in env.items() if k.startswith("PROD_PIPELINES_") and v)
+        return cls(data_dir=data_dir, start_date=start, env=name, variables_set=present)
 
     @property
     def landing_dir(self) -> Path:
@@ -58,4 +68,14 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The variables that make a child process (dbt, a Dagster daemon) see these settings."""
-        return {DATA_DIR_VAR: str(self.data_dir), START_DATE_VAR: self.start_date.isoformat()}
+        return {DATA_DIR_VAR: str(self.data_dir), START_DATE_VAR: self.start_date.isoformat(), ENV_VAR: self.env}
+
+
+def destination_url_var(consumer: str) -> str:
+    """Where a consumer's real destination is: an fsspec URL, an http(s) base URL or a postgresql:// DSN."""
+    return f"PROD_PIPELINES_{consumer.upper()}_URL"
+
+
+def destination_token_var(consumer: str) -> str:
+    """The bearer token of a consumer's HTTP API (a secret: environment only)."""
+    return f"PROD_PIPELINES_{consumer.upper()}_TOKEN"

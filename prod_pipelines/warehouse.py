@@ -19,6 +19,11 @@ class Warehouse(dg.ConfigurableResource):
 
     path: str
 
+    @property
+    def sent_dir(self) -> Path:
+        """Where the sync ledger keeps a copy of what each sync sent (beside the warehouse file)."""
+        return Path(self.path).parent / "delivery" / "sent"
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)

@@ -9,8 +9,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import uuid
+
 import duckdb
+import psycopg
 import pytest
+from psycopg import sql
 
 from prod_pipelines.settings import DATA_DIR_VAR, START_DATE_VAR
 
@@ -19,9 +23,11 @@ def cli_env(data_dir: Path, start_date: date) -> dict[str, str]:
     return {**os.environ, DATA_DIR_VAR: str(data_dir), START_DATE_VAR: start_date.isoformat(), "DO_NOT_TRACK": "1"}
 
 
-def run_cli(*args: str, data_dir: Path, start_date: date, check: bool = True) -> subprocess.CompletedProcess:
+def run_cli(*args: str, data_dir: Path, start_date: date, check: bool = True,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`prod-pipelines <args>` in a fresh process, as a user would run it."""
-    done = subprocess.run([sys.executable, "-m", "prod_pipelines.cli", *args], env=cli_env(data_dir, start_date),
+    done = subprocess.run([sys.executable, "-m", "prod_pipelines.cli", *args],
+                          env={**cli_env(data_dir, start_date), **(env or {})},
                           capture_output=True, text=True, timeout=1800)
     if check and done.returncode != 0:
         pytest.fail(f"prod-pipelines {' '.join(args)} exited {done.returncode}:\n{done.stderr[-4000:]}")
@@ -41,3 +47,33 @@ def run_pipeline() -> Iterator:
     yield run
     for conn in connections:
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> str:
+    """The real PostgreSQL of the machine (127.0.0.1:5432, database test, trust auth).
+
+    Missing, the tests that need it skip on a laptop but FAIL on CI (CI=true): a green CI must
+    mean they ran.
+    """
+    errors = []
+    for user in ("postgres", "root"):
+        candidate = f"postgresql://{user}@127.0.0.1:5432/test?connect_timeout=3"
+        try:
+            psycopg.connect(candidate).close()
+            return candidate
+        except psycopg.OperationalError as error:
+            errors.append(f"{user}: {str(error).strip()}")
+    reason = f"PostgreSQL at 127.0.0.1:5432/test is unreachable ({'; '.join(errors)})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def postgres_schema(postgres_dsn: str) -> Iterator[str]:
+    """A schema of its own per test module, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield name
+    with psycopg.connect(postgres_dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))

@@ -35,7 +35,7 @@ def delivered_files(data_dir: Path) -> dict[str, bytes]:
 def ledger_rows(data_dir: Path) -> int:
     conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
-        return conn.execute("select count(*) from delivery.ledger").fetchone()[0]
+        return conn.execute("select count(*) from delivery.syncs").fetchone()[0]
     finally:
         conn.close()
 

@@ -142,7 +142,8 @@ def test_the_market_is_the_county_every_store_is_full_license_and_status_maps_to
 
 def test_every_item_is_spirits_and_only_holiday_specials_are_seasonal(published):
     _, landing, _ = published
-    products = {r["sku_id"]: (r["category"], r["volume_ml"], r["seasonal_months"]) for r in read_feed(landing, "products")}
+    products = {r["sku_id"]: (r["category"], r["volume_ml"], r["seasonal_months"])
+                for r in read_feed(landing, "products")}
     assert products == {"100": ("spirits", "750", None), "200": ("spirits", "1750", "8,9,10,11,12,1"),
                         "300": ("spirits", "750", None), "400": ("spirits", "0", None),
                         "500": ("spirits", "50", None)}

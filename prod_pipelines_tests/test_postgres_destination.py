@@ -30,27 +30,13 @@ SCHEMA = pa.schema([("as_of_date", pa.date32()), ("store_id", pa.string()), ("sk
 
 
 @pytest.fixture(scope="module")
-def dsn() -> str:
-    errors = []
-    for user in ("postgres", "root"):
-        candidate = f"host=127.0.0.1 port=5432 dbname=test user={user} connect_timeout=3"
-        try:
-            psycopg.connect(candidate).close()
-            return candidate
-        except psycopg.OperationalError as error:
-            errors.append(f"{user}: {str(error).strip()}")
-    reason = f"PostgreSQL at 127.0.0.1:5432/test is unreachable ({'; '.join(errors)})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
+def schema(postgres_schema: str) -> str:
+    return postgres_schema
 
 
-@pytest.fixture(scope="module")
-def schema(dsn: str):
-    name = f"test_destination_{uuid.uuid4().hex[:10]}"
-    yield name
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))
+@pytest.fixture
+def dsn(postgres_dsn: str) -> str:
+    return postgres_dsn
 
 
 @pytest.fixture

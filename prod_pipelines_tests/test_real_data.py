@@ -116,8 +116,9 @@ def test_every_active_store_with_a_snapshot_gets_its_county_top_25_it_does_not_c
     window = {"first": CHECKED_DAYS[-1], "last": CHECKED_DAYS[0]}
     assert warehouse.execute("select count(distinct dt), count(*) filter (where license_type <> 'full') "
                              "from raw.stores").fetchone() == (1, 0)  # one snapshot, no beer/wine stores
-    missing = warehouse.execute(f"{EXPECTED_RESULT_SQL} except all {ACTUAL_RESULT_SQL}", window).fetchall()
-    unexpected = warehouse.execute(f"{ACTUAL_RESULT_SQL} except all {EXPECTED_RESULT_SQL}", window).fetchall()
+    difference = "select * from ({}) except all select * from ({})"
+    missing = warehouse.execute(difference.format(EXPECTED_RESULT_SQL, ACTUAL_RESULT_SQL), window).fetchall()
+    unexpected = warehouse.execute(difference.format(ACTUAL_RESULT_SQL, EXPECTED_RESULT_SQL), window).fetchall()
     assert (missing[:5], unexpected[:5]) == ([], [])
     per_day = dict(warehouse.execute(
         f"select as_of_date, count(distinct store_id) from ({ACTUAL_RESULT_SQL}) group by 1", window).fetchall())

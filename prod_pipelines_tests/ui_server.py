@@ -61,7 +61,7 @@ def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None, tim
                "-h", "127.0.0.1", "-p", str(port)]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=_default_interrupts)
     try:
         _wait_until_ready(url, process, log_path, timeout)
         yield UiServer(url=url, dagster_home=home, log_path=log_path)
@@ -110,11 +110,21 @@ def _not_ready_because(data: dict) -> str | None:
     return None
 
 
-def _stop(process: subprocess.Popen, grace: float = 30) -> None:
-    """Ctrl-C to the whole group, as in a terminal (dagster dev's clean shutdown), then harder signals."""
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+def _default_interrupts() -> None:
+    """A shell's background job inherits SIGINT ignored, and dagster dev maps SIGTERM onto SIGINT's
+    handler: without this reset neither signal would stop it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop(process: subprocess.Popen, grace: float = 45) -> None:
+    """Ctrl-C to dagster dev (it tells the webserver, daemon and code servers to shut down), then
+    SIGTERM and SIGKILL to whatever is left of the group: no orphans either way."""
+    steps = [(lambda: process.send_signal(signal.SIGINT)), (lambda: os.killpg(process.pid, signal.SIGTERM)),
+             (lambda: os.killpg(process.pid, signal.SIGKILL))]
+    for send in steps:
         try:
-            os.killpg(process.pid, sig)
+            send()
         except ProcessLookupError:
             break
         deadline = time.monotonic() + grace

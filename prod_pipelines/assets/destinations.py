@@ -1,28 +1,24 @@
 """`destinations/<consumer>`: send the newest complete partition of the consumer's one export.
 
 Unpartitioned on purpose: a backfill recomputes history in the exports, but a consumer only ever
-receives the newest partition, once per distinct content (see delivery/ledger.py).
+receives the newest complete partition, once per distinct content (see delivery/sync.py).
 """
 
-
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 
 from prod_pipelines.delivery.consumers import Consumer
-from prod_pipelines.delivery.destinations import Destination, destination_for
-from prod_pipelines.delivery.ledger import ensure_ledger, last_sync, record_sync
-from prod_pipelines.warehouse import Warehouse
+from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
+from prod_pipelines.delivery.ledger import Ledger
+from prod_pipelines.delivery.sync import deliver
+from prod_pipelines.delivery.targets import resource_key
 
 
-class Destinations(dg.ConfigurableResource):
-    """Where each kind of destination writes; local folders by default."""
+class DeliveryConfig(dg.Config):
+    """Run config of a delivery: approving a change larger than the blast-radius limit."""
 
-    file_drop_root: str
-
-    def for_consumer(self, consumer: Consumer) -> Destination:
-        return destination_for(consumer.destination, Path(self.file_drop_root))
+    approve_large_change: bool = False
 
 
 def newest_complete_partition(instance: dg.DagsterInstance, export_key: dg.AssetKey, consumer: Consumer) -> date | None:
@@ -51,6 +47,8 @@ def _failed_error_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]
 
 
 def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.AssetsDefinition:
+    target_key = resource_key(consumer)
+
     @dg.asset(
         key=["destinations", consumer.name],
         group_name="destinations",
@@ -58,43 +56,35 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
         description=(f"Delivers the newest complete partition of {consumer.export_model} to {consumer.name} "
                      f"({consumer.destination}); never re-sends history. SLA: {consumer.sla}."),
         owners=[consumer.owner],
-        kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination},
+        kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination.split("_")[0]},
         tags={"tier": "gold", "consumer": consumer.name},
-        metadata={"export": consumer.export_model, "destination": consumer.destination,
-                  "sla": consumer.sla, "send_on": consumer.send_on},
+        metadata={"export": consumer.export_model, "destination": consumer.destination, "sla": consumer.sla,
+                  "send_on": consumer.send_on, "key": ", ".join(consumer.key),
+                  "max_change_share": consumer.max_change_share},
+        required_resource_keys={"warehouse", target_key},
         pool="warehouse",
     )
-    def deliver(context: dg.AssetExecutionContext, warehouse: Warehouse, destinations: Destinations) -> dg.MaterializeResult:
+    def deliver_newest(context: dg.AssetExecutionContext, config: DeliveryConfig) -> dg.MaterializeResult:
         partition = newest_complete_partition(context.instance, export_key, consumer)
         if partition is None:
             raise dg.Failure(f"{consumer.export_model} has no complete partition for {consumer.name} to deliver yet")
-        with warehouse.connect() as conn:
-            ensure_ledger(conn)
-            table = f"exports.{consumer.export_model}"
+        destination = getattr(context.resources, target_key).build()
+        is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
+        table = f"exports.{consumer.export_model}"
+        with context.resources.warehouse.connect() as conn:
             rows = conn.execute(f"select * from {table} where as_of_date = ? order by all", [partition]).to_arrow_table()
-            digest = conn.execute(
-                f"select coalesce(md5(string_agg(t::varchar, '\n' order by t::varchar)), '') "
-                f"from {table} t where as_of_date = ?", [partition]).fetchone()[0]
-            previous = last_sync(conn, consumer.name)
-            status = _decide(previous, partition, digest)
-            metadata = {"partition": partition.isoformat(), "rows": rows.num_rows, "content_hash": digest, "status": status}
-            if status != "sent":
-                context.log.info(f"{consumer.name}: nothing sent for {partition} ({status})")
-                return dg.MaterializeResult(metadata=metadata)
-            receipt = destinations.for_consumer(consumer).sync(consumer.name, partition, rows, key=[], previous=None)
-            sync_id = record_sync(conn, consumer=consumer.name, partition=partition, rows=receipt.rows,
-                                  content_hash=digest, location=receipt.location, run_id=context.run.run_id)
-        context.log.info(f"{consumer.name}: sent {receipt.rows} rows of {partition} to {receipt.location}")
-        return dg.MaterializeResult(metadata={**metadata, "sync_id": sync_id, "location": receipt.location})
+            digest = conn.execute(f"select coalesce(md5(string_agg(t::varchar, '\\n' order by t::varchar)), '') "
+                                  f"from {table} t where as_of_date = ?", [partition]).fetchone()[0]
+            ledger = Ledger(conn, context.resources.warehouse.sent_dir)
+            outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
+                              consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)
+        context.log.info(f"{consumer.name}: {outcome.status} ({partition}, {rows.num_rows} rows)")
+        metadata = {"partition": partition.isoformat(), "rows": rows.num_rows, "content_hash": digest,
+                    "status": outcome.status}
+        if outcome.receipt is not None:
+            r = outcome.receipt
+            metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
+                         "changed": r.changed, "removed": r.removed}
+        return dg.MaterializeResult(metadata=metadata)
 
-    return deliver
-
-
-def _decide(previous, partition: date, digest: str) -> str:
-    if previous is None:
-        return "sent"
-    if partition < previous.partition_date:
-        return "skipped: older than the last delivered partition (history is never re-sent)"
-    if partition == previous.partition_date and digest == previous.content_hash:
-        return "skipped: unchanged since the last delivery"
-    return "sent"
+    return deliver_newest

@@ -19,6 +19,7 @@ class Consumer:
     send_on: str  # "daily" or a weekday name: only partitions of that weekday are delivered
     key: tuple[str, ...]  # the columns of the consumer's external id
     deadline_cron: str  # the SLA: by each tick, the newest partition must have been delivered
+    max_change_share: float | None = None  # the blast-radius limit, when not the default
 
     def sends_for(self, weekday: int) -> bool:
         return self.send_on == "daily" or WEEKDAYS[self.send_on] == weekday
@@ -42,7 +43,8 @@ def consumers_from_manifest(manifest_path: Path) -> list[Consumer]:
             name=declared["name"], export_model=node["name"], owner=meta.get("owner", "team:data-platform"),
             destination=declared.get("destination", "file_drop"), sla=declared.get("sla", ""), send_on=send_on,
             key=tuple(declared.get("key") or ("store_id", "sku_id")),
-            deadline_cron=declared.get("deadline_cron", "0 9 * * *")))
+            deadline_cron=declared.get("deadline_cron", "0 9 * * *"),
+            max_change_share=declared.get("max_change_share")))
     names = [c.name for c in consumers]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Protocol
 
+import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -40,30 +38,32 @@ class Destination(Protocol):
 
 @dataclass(frozen=True)
 class FileDrop:
-    """Parquet per partition under `<root>/<consumer>/dt=YYYY-MM-DD/`, published atomically.
+    """Parquet per partition under `<url>/<consumer>/dt=YYYY-MM-DD/`, with a `_SUCCESS` marker.
 
-    The file is written under a temporary name, then the folder is swapped in by rename and a
-    `_SUCCESS` marker is written last: a reader that waits for the marker never sees a partial set.
+    `url` is a local folder or any fsspec URL (`s3://bucket/prefix` once the `s3` extra is
+    installed). The protocol works where renames are not atomic (object stores): the marker is
+    removed first, the file is written under a temporary name and moved into place, and the marker
+    is written last, so a reader that waits for `_SUCCESS` never sees a partial file. The app reads
+    the newest complete partition, so a sync of partition D withdraws any newer one (a rollback).
     """
 
-    root: Path
+    url: str
 
     def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt:
-        final = self.root / consumer / f"dt={partition.isoformat()}"
-        staging = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        pq.write_table(rows, staging / "part-0.parquet")
-        (staging / SUCCESS_MARKER).write_text(f"{rows.num_rows}\n")
-        retired = final.with_name(f".{final.name}.old-{os.getpid()}")
-        if final.exists():
-            final.rename(retired)
-        staging.rename(final)
-        shutil.rmtree(retired, ignore_errors=True)
-        return Receipt(location=str(final / "part-0.parquet"), rows=rows.num_rows)
-
-
-def destination_for(kind: str, destinations_dir: Path) -> Destination:
-    if kind == "file_drop":
-        return FileDrop(destinations_dir)
-    raise ValueError(f"unknown destination kind {kind!r} (known: file_drop)")
+        fs, root = fsspec.core.url_to_fs(self.url)
+        folder = f"{root.rstrip('/')}/{consumer}/dt={partition.isoformat()}"
+        final, temporary, marker = f"{folder}/part-0.parquet", f"{folder}/.part-0.parquet.tmp", f"{folder}/{SUCCESS_MARKER}"
+        consumer_root = f"{root.rstrip('/')}/{consumer}"
+        for newer in (p for p in (fs.ls(consumer_root, detail=False) if fs.exists(consumer_root) else [])
+                      if p.rstrip("/").rsplit("/", 1)[-1] > f"dt={partition.isoformat()}"):
+            fs.rm(newer, recursive=True)
+        fs.makedirs(folder, exist_ok=True)
+        if fs.exists(marker):
+            fs.rm(marker)
+        with fs.open(temporary, "wb") as out:
+            pq.write_table(rows, out)
+        fs.mv(temporary, final)
+        with fs.open(marker, "w") as out:
+            out.write(f"{rows.num_rows}\n")
+        location = final if "://" not in self.url else f"{self.url.split('://')[0]}://{final}"
+        return Receipt(location=location, rows=rows.num_rows, added=rows.num_rows)

@@ -6,19 +6,24 @@ for every day in [start, end] (Parquet; a day without order lines is a header-on
 (the pipeline falls back to the latest earlier snapshot on the other days). Same extract and range, same
 bytes. Everything is set-based in DuckDB; Python only loops over days to write files.
 
-Mapping (docs/real-data.md explains each choice with the figures behind it):
-- stores: `store_id` = store number; `market_id` = the store snapshot's `county` (which agrees with the
-  county of every sales line of the 2,003 stores that sold); `license_type` = `full` for every store
-  (Iowa licenses no beer/wine-only liquor stores); status `A`/`I` -> `is_active` true/false.
+Mapping (docs/real-data.md gives the figures behind each choice):
+- stores: `store_id` = store number; `market_id` = the county column of the stores snapshot, not one
+  derived from sales lines: it also covers the stores that never sold, and equals the county on every
+  sales line of the 2,003 stores that did. `license_type` = `full` for every store (Iowa has no
+  beer/wine-only liquor licensees in this data); status `A`/`I` -> `is_active` true/false.
 - products: `sku_id` = item number, `sku_name` = description, `category` = `spirits` for every item (the
-  State sells only spirits); `volume_ml` = bottle volume; `seasonal_months` = HOLIDAY_SEASON when the
-  description matches SEASONAL_WORDS, else empty (all year).
-- orders: one line per invoice line. `invoice_and_item_number` is an invoice number followed by a
-  5-digit line number (INV-434685|00009, RINV-042000|00001 for credits): `order_id` = the part before
-  the last 5 digits, `line_number` = those digits. `quantity` = bottles_sold, `line_amount` =
-  sale_dollars, `ordered_at` = the sale date at 00:00:00Z (the data has no time of day).
-- inventory (DERIVED, the data has none): the snapshot of day D lists, per store, every item it ordered
-  in [D-90, D-1]; `on_hand_qty` = the net bottles ordered in that window (returns subtract), clamped at 0.
+  State wholesales spirits only); `volume_ml` = bottle volume; `seasonal_months` = HOLIDAY_SEASON when the
+  description matches SEASONAL_WORDS (egg nog, pumpkin, holiday, Christmas, candy cane, advent, ornament),
+  else empty = all year. Peppermint schnapps, gift packs "W/ GLASSES" and the category TEMPORARY &
+  SPECIALTY PACKAGES sell every month, so they are not seasonal.
+- orders: one line per invoice line. `invoice_and_item_number` is an invoice number then a 5-digit line
+  number (INV-434685|00009; RINV-042000|00001 for credits): `order_id` = all but the last 5 digits,
+  `line_number` = those digits (an id not ending in 5 digits keeps it whole and gets no line number, which
+  the contract rejects). `quantity` = bottles_sold, `line_amount` = sale_dollars, `ordered_at` = the sale
+  date at 00:00:00Z (the data has no time of day).
+- inventory is DERIVED (the data has no shelf inventory): the snapshot of day D lists, per store, every
+  item it ordered in [D-90, D-1]; `on_hand_qty` = net bottles ordered in that window (returns subtract),
+  clamped at 0. A store "carries" what it bought recently, which is the best evidence there is.
 
 Nothing is cleaned: returns, reused invoice numbers and products of 0 ml reach the pipeline unchanged,
 and its contracts decide. The first sales day has no earlier orders, so its derived inventory would be
@@ -144,7 +149,8 @@ def _open_extract(source: Path) -> duckdb.DuckDBPyConnection:
     sql_path = {name: str(path).replace("'", "''") for name, path in paths.items()}
     conn.execute(f"create view sales as select *, date as sale_date from read_parquet('{sql_path[SALES_FILE]}')")
     for view, name in (("stores", STORES_FILE), ("products", PRODUCTS_FILE)):
-        conn.execute(f"create view {view} as select * from read_csv('{sql_path[name]}', header = true, all_varchar = true)")
+        conn.execute(f"create view {view} as select * "
+                     f"from read_csv('{sql_path[name]}', header = true, all_varchar = true)")
     return conn
 
 

@@ -15,7 +15,11 @@ LINES_PER_SF = 100_000
 WEEKDAY_FACTOR = (0.9, 0.9, 0.95, 1.0, 1.1, 1.2, 0.95)
 MEAN_LINES_PER_ORDER = 4.0
 RETURN_SHARE = 0.02
-OUT_OF_STOCK_SHARE = 0.04
+# A carried item is out of stock for OUTAGE_DAYS in every STOCK_CYCLE_DAYS (~4% of items on any day),
+# each (store, item) at its own phase: stockouts last days, as real ones do, so recommendations
+# drift from day to day instead of being redrawn.
+STOCK_CYCLE_DAYS = 50
+OUTAGE_DAYS = 2
 HOURLY = np.array([1, 1, 1, 1, 1, 1, 2, 3, 4, 6, 7, 8, 9, 9, 9, 9, 10, 11, 12, 12, 10, 7, 4, 2], dtype=float)
 
 
@@ -74,7 +78,9 @@ def inventory(world: World, day: date) -> pa.Table:
     active = np.flatnonzero(reference.active_on(world.stores, day, world.seed))
     store, sku, relative = world.shelves.shelf(active, day.month)
     on_hand = rng.poisson(4.0 + 40.0 * np.sqrt(relative))
-    on_hand[rng.random(len(on_hand)) < OUT_OF_STOCK_SHARE] = 0
+    phase = (store.astype(np.uint64) * np.uint64(2654435761) ^ sku.astype(np.uint64) * np.uint64(40503)
+             ^ np.uint64(world.seed)) % np.uint64(STOCK_CYCLE_DAYS)
+    on_hand[(phase + np.uint64(day.toordinal())) % np.uint64(STOCK_CYCLE_DAYS) < OUTAGE_DAYS] = 0
     return pa.table({
         "snapshot_date": pa.array(np.full(len(store), np.datetime64(day, "D"))).cast(pa.date32()),
         "store_id": world.stores.ids.take(store),

@@ -1,0 +1,34 @@
+"""Operator commands on deliveries: list a consumer's syncs, roll a consumer back."""
+
+from __future__ import annotations
+
+from prod_pipelines.assets.dbt import DBT_PROJECT, ensure_manifest
+from prod_pipelines.delivery.consumers import Consumer, consumers_from_manifest
+from prod_pipelines.delivery.ledger import Ledger
+from prod_pipelines.delivery.sync import Outcome, rollback
+from prod_pipelines.delivery.targets import target_for
+from prod_pipelines.settings import Settings
+from prod_pipelines.warehouse import Warehouse
+
+
+def find_consumer(name: str) -> Consumer:
+    ensure_manifest()
+    consumers = {c.name: c for c in consumers_from_manifest(DBT_PROJECT.manifest_path)}
+    if name not in consumers:
+        raise ValueError(f"unknown consumer {name!r} (known: {', '.join(sorted(consumers))})")
+    return consumers[name]
+
+
+def roll_back(settings: Settings, consumer_name: str, to_sync_id: str | None) -> Outcome:
+    consumer = find_consumer(consumer_name)
+    destination = target_for(consumer, settings).process_config_and_initialize().build()
+    warehouse = Warehouse(path=str(settings.warehouse_path))
+    with warehouse.connect() as conn:
+        return rollback(Ledger(conn, warehouse.sent_dir), consumer, destination, to_sync_id, run_id="cli-rollback")
+
+
+def sync_history(settings: Settings, consumer_name: str) -> list[dict]:
+    consumer = find_consumer(consumer_name)
+    warehouse = Warehouse(path=str(settings.warehouse_path))
+    with warehouse.connect() as conn:
+        return Ledger(conn, warehouse.sent_dir).history(consumer.name)

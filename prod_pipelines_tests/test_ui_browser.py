@@ -1,0 +1,208 @@
+"""The Dagster UI, clicked through in a real headless Chromium, on a fresh instance and 10 seeded days.
+
+What a user does in the README's "The Dagster UI" section, checked twice: on the page (what they see)
+and in the instance's run storage (what really happened). Needs Debian's `chromium` and the
+`playwright` Python package (its driver only: no browser download). Screenshots land in
+`artifacts/screenshots/`. Each test launches at most one run, so the tests stay independent.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from prod_pipelines.landing.synthetic import generate_landing
+from prod_pipelines.settings import REPO_ROOT
+from prod_pipelines_tests.ui_server import UiServer, dagster_ui
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
+DOCS_LINEAGE = REPO_ROOT / "docs" / "img" / "lineage.png"
+START, END = date(2025, 1, 1), date(2025, 1, 10)
+ONE_PARTITION = "2025-01-05"
+RANGE = (date(2025, 1, 2), date(2025, 1, 8))
+RUN_TIMEOUT = 600  # seconds: two cores, and dbt alone takes ~30 s
+TERMINAL_RUN = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
+NAMED_KEYS = ["raw/stores", "raw/products", "raw/orders", "raw/inventory", "marts/top_items_not_carried",
+              "destinations/retailer_app", "destinations/salesforce", "destinations/crm_email"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's Chromium through Playwright's driver. Missing in CI is a failure; elsewhere a skip."""
+    missing = None if CHROMIUM.exists() else f"{CHROMIUM} is missing (apt-get install chromium)"
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing = missing or "the playwright package is missing (pip install playwright)"
+    if missing:
+        (pytest.fail if os.environ.get("CI") == "true" else pytest.skip)(f"browser tests need Chromium: {missing}")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def ui(browser, tmp_path_factory) -> Iterator[UiServer]:
+    data_dir = tmp_path_factory.mktemp("ui_data")
+    generate_landing(data_dir, START, END, scale=0.02)
+    with dagster_ui(data_dir, START) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser, request) -> Iterator:
+    context = browser.new_context(viewport={"width": 1920, "height": 1200})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    # A fresh instance greets the first visit with a newsletter dialog that covers the page.
+    page.add_locator_handler(page.get_by_text("Join the Dagster community"),
+                             lambda: page.get_by_role("button", name="Skip").click())
+    yield page
+    screenshot(page, f"{request.node.name}.last")  # what the page showed at the end, pass or fail
+    context.close()
+
+
+def screenshot(page, name: str, *, also: Path | None = None) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    if also is not None:
+        also.parent.mkdir(parents=True, exist_ok=True)
+        also.write_bytes(path.read_bytes())
+    return path
+
+
+def label_shows(label: str, name: str) -> bool:
+    """Graph nodes shorten long names in the middle: `exp_sale…endations`."""
+    head, sep, tail = label.partition("…")
+    return label == name or bool(sep) and name.startswith(head) and name.endswith(tail) and len(name) > len(label)
+
+
+def open_materialize_dialog(page, ui: UiServer, partitions: str):
+    """Job `pipeline` → Materialize all… → type the partitions into the partition picker."""
+    page.goto(f"{ui.url}/locations/prod_pipelines/jobs/pipeline")
+    page.get_by_role("button", name="Materialize all…").click()
+    dialog = page.get_by_role("dialog")
+    picker = dialog.get_by_role("textbox").first
+    picker.wait_for()
+    show_all = dialog.get_by_role("button", name="Show all partitions")
+    if show_all.is_visible():  # the picker hides partitions older than 90 days
+        show_all.click()
+    picker.fill(partitions)
+    picker.press("Enter")
+    return dialog
+
+
+def follow_launch_toast(page, text: str) -> str:
+    """Clicks *View* on the toast the launch raised; returns the id at the end of its link."""
+    toast = page.get_by_role("region", name=re.compile("Notifications")).get_by_role("listitem").filter(has_text=text)
+    link = toast.get_by_role("link", name="View")
+    href = link.get_attribute("href")
+    link.click()
+    return href.rstrip("/").rsplit("/", 1)[-1]
+
+
+def instance_for(ui: UiServer) -> dg.DagsterInstance:
+    return dg.DagsterInstance.from_config(str(ui.dagster_home))
+
+
+def wait_for(condition, what: str, timeout: float = RUN_TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(2)
+    pytest.fail(f"timed out after {timeout}s waiting for {what}")
+
+
+def test_the_global_lineage_page_shows_every_layer_from_raw_feeds_to_destinations(page, ui):
+    from prod_pipelines.definitions import defs
+
+    expected = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert set(NAMED_KEYS) <= expected
+    page.goto(f"{ui.url}/asset-groups")
+    page.get_by_role("button", name="settings", exact=True).click()
+    page.get_by_role("menuitem", name="Expand all groups").click()
+    page.keyboard.press("Escape")
+    page.get_by_text("stg_inventory", exact=True).first.wait_for()
+    labels = page.locator("svg foreignObject").evaluate_all("nodes => nodes.map(n => n.textContent.trim())")
+    for key in sorted(expected):
+        group, name = key.split("/")
+        assert group in labels, f"group {group} is not drawn in the lineage graph"
+        assert any(label_shows(label, name) for label in labels), f"{key} is not drawn in the lineage graph: {labels}"
+    carets = page.get_by_role("button", name=re.compile(r"^asset_group ")).locator("xpath=preceding::button[1]")
+    for i in reversed(range(carets.count())):  # bottom-up, so opening a group does not shift the next caret
+        carets.nth(i).click()
+    for key in sorted(expected):
+        assert page.get_by_title(key.split("/")[1], exact=True).count() >= 1, f"{key} is not listed in the sidebar"
+    screenshot(page, "lineage")
+    page.get_by_role("button", name=re.compile("Hide navigation")).click()
+    page.get_by_role("button", name=re.compile("^asset_group ")).first.wait_for()
+    page.locator("button:left-of(:text('Search and filter assets'))").first.click()  # hide the sidebar
+    page.get_by_role("button", name="settings", exact=True).click()
+    page.get_by_role("menuitem", name="Expand all groups").or_(page.get_by_role("menuitem", name="Collapse all groups")).first.wait_for()
+    page.keyboard.press("Escape")
+    page.set_viewport_size({"width": 1600, "height": 900})
+    page.wait_for_timeout(1500)
+    update_docs = not DOCS_LINEAGE.exists() or os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1"
+    screenshot(page, "lineage-graph", also=DOCS_LINEAGE if update_docs else None)
+
+
+def test_one_partition_of_the_pipeline_materializes_from_the_ui(page, ui):
+    dialog = open_materialize_dialog(page, ui, ONE_PARTITION)
+    dialog.get_by_text("1 partition", exact=True).wait_for()
+    screenshot(page, "materialize-one-partition")
+    dialog.get_by_role("button", name="Launch 1 run").click()
+    run_id = follow_launch_toast(page, "Launched run")
+
+    instance = instance_for(ui)
+    run = wait_for(lambda: (r := instance.get_run_by_id(run_id)) and r.status in TERMINAL_RUN and r, f"run {run_id}")
+    page.get_by_role("img", name="run_success").first.wait_for(timeout=120_000)
+    assert page.get_by_text("Success", exact=True).first.is_visible()
+    screenshot(page, "run-success")
+    assert run.status == dg.DagsterRunStatus.SUCCESS, f"run {run_id} ended {run.status}"
+    assert run.job_name == "pipeline" and run.tags["dagster/partition"] == ONE_PARTITION
+    assert ONE_PARTITION in instance.get_materialized_partitions(dg.AssetKey(["marts", "top_items_not_carried"]))
+
+
+def test_a_seven_day_backfill_from_the_ui_runs_as_one_run(page, ui):
+    first, last = RANGE
+    days = {(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)}
+    dialog = open_materialize_dialog(page, ui, f"[{first}...{last}]")
+    dialog.get_by_text(f"{len(days)} partitions", exact=True).wait_for()
+    screenshot(page, "backfill-range")
+    dialog.get_by_role("button", name="Launch backfill").click()
+    backfill_id = follow_launch_toast(page, "Created backfill")
+
+    from dagster._core.execution.backfill import BulkActionStatus
+
+    instance = instance_for(ui)
+    pending = {BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING}
+    backfill = wait_for(lambda: (b := instance.get_backfill(backfill_id)) and b.status not in pending and b,
+                        f"backfill {backfill_id}")
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+    page.reload()
+    page.get_by_text("Succeeded", exact=True).first.wait_for(timeout=120_000)
+    screenshot(page, "backfill-succeeded")
+    page.get_by_role("tab", name="Runs").click()
+    page.get_by_role("link", name=re.compile(r"^run [0-9a-f]{8}$")).first.wait_for()
+    assert page.get_by_role("link", name=re.compile(r"^run [0-9a-f]{8}$")).count() == 1
+    screenshot(page, "backfill-runs")
+
+    assert backfill.status == BulkActionStatus.COMPLETED_SUCCESS, f"backfill {backfill_id} ended {backfill.status}"
+    assert len(runs) == 1, f"a single-run backfill policy should make one run, got {len(runs)}"
+    assert runs[0].status == dg.DagsterRunStatus.SUCCESS
+    assert (runs[0].tags["dagster/asset_partition_range_start"], runs[0].tags["dagster/asset_partition_range_end"]) \
+        == (first.isoformat(), last.isoformat())
+    assert days <= set(instance.get_materialized_partitions(dg.AssetKey(["marts", "top_items_not_carried"])))
