@@ -34,9 +34,11 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=7, help="random seed (same arguments, same bytes)")
     seed.set_defaults(command=_seed)
 
-    backfill = sub.add_parser("backfill", help="run ingest -> dbt -> exports for a date range, then deliver")
+    backfill = sub.add_parser("backfill", help="run ingest -> dbt -> exports -> delivery for a date range (one run)")
     _add_range(backfill)
     _add_approval(backfill)
+    backfill.add_argument("--feeds", help="reload only these raw feeds (comma-separated); recompute all downstream")
+    backfill.add_argument("--dry-run", action="store_true", help="print what the run would do, change nothing")
     backfill.set_defaults(command=_backfill)
 
     deliver = sub.add_parser("deliver", help="send each consumer the newest complete partition of its export")
@@ -111,15 +113,19 @@ def _import_iowa(args: argparse.Namespace) -> int:
 
 def _backfill(args: argparse.Namespace) -> int:
     from prod_pipelines.report import print_summary
-    from prod_pipelines.runner import open_instance, run_delivery, run_partitions
+    from prod_pipelines.runner import open_instance, run_partitions
 
     settings = Settings.from_env()
     _check_range(args, settings)
+    feeds = [f.strip() for f in args.feeds.split(",")] if args.feeds else None
+    if args.dry_run:
+        from prod_pipelines.plan import print_plan
+
+        print_plan(settings, args.start, args.end, feeds)
+        return 0
     instance = open_instance(settings)
-    for run in (lambda: run_partitions(instance, args.start, args.end),
-                lambda: run_delivery(instance, args.approve_large_change)):
-        if not _reported(run()):
-            return 1
+    if not _reported(run_partitions(instance, args.start, args.end, args.approve_large_change, feeds)):
+        return 1
     print_summary(settings, args.start, args.end)
     return 0
 

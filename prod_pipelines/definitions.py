@@ -11,6 +11,8 @@ from prod_pipelines.assets.dbt import DBT_PROJECT, build_dbt_assets
 from prod_pipelines.assets.destinations import build_destination_asset
 from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
+from prod_pipelines.automation.late_data import late_data_sensor
+from prod_pipelines.automation.schedules import daily_schedule
 from prod_pipelines.delivery.consumers import consumers_from_manifest
 from prod_pipelines.delivery.targets import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions
@@ -39,14 +41,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     ]
     raw_assets = build_raw_assets(partitions)
     freshness = freshness_checks(raw_assets, consumers)
-    partitioned = dg.AssetSelection.groups("raw", "staging", "intermediate", "marts", "exports")
+    pipeline = dg.define_asset_job(
+        PIPELINE_JOB, selection=dg.AssetSelection.all(), partitions_def=partitions,
+        description="Ingest -> dbt -> exports -> delivery for a partition or a range, as one run.")
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, *destinations],
         asset_checks=freshness,
-        sensors=[freshness_sensor(freshness)],
+        schedules=[daily_schedule(pipeline)],
+        sensors=[freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB)],
         jobs=[
-            dg.define_asset_job(PIPELINE_JOB, selection=partitioned, partitions_def=partitions,
-                                description="Ingest, dbt and exports for a partition or a range (one run)."),
+            pipeline,
             dg.define_asset_job(DELIVERY_JOB, selection=dg.AssetSelection.groups("destinations"),
                                 description="Send each consumer the newest complete partition of its export."),
         ],

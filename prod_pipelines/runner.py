@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,7 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from prod_pipelines.settings import Settings
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("instance") / "dagster.yaml"
+PID_TAG, HOST_TAG = "prod_pipelines/pid", "prod_pipelines/host"
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}  # step events, not every debug line
 
 
@@ -39,26 +41,69 @@ def open_instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
-def run_partitions(instance: dg.DagsterInstance, start: date, end: date) -> RunOutcome:
-    """Ingest, dbt and exports for [start, end] as ONE run (single-run backfill policy)."""
+def run_partitions(instance: dg.DagsterInstance, start: date, end: date, approve_large_change: str | None = None,
+                   feeds: list[str] | None = None) -> RunOutcome:
+    """Ingest, dbt, exports and delivery for [start, end] as ONE run (single-run backfill policy).
+
+    With `feeds`, only those raw feeds are reloaded (the others are left as loaded) and everything
+    downstream is recomputed: what the late-data sensor asks for.
+    """
     from prod_pipelines import definitions
 
-    tags = {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat()}
-    return _execute(instance, dg.reconstructable(definitions.pipeline_job), tags)
+    tags = {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+            **_approval(approve_large_change)}
+    job = definitions.pipeline_job()
+    selection = None
+    if feeds:
+        keys = job.asset_layer.asset_graph.get_all_asset_keys()
+        selection = {k for k in keys if k.path[0] != "raw" or k.path[1] in feeds}
+    return _execute(instance, dg.reconstructable(definitions.pipeline_job), tags, selection)
 
 
 def run_delivery(instance: dg.DagsterInstance, approve_large_change: str | None = None) -> RunOutcome:
-    """Send every consumer the newest complete partition of its export; `approve_large_change` names
-    the consumers (or `all`) whose change beyond the blast-radius limit is approved for this run."""
+    """Send every consumer the newest complete partition of its export."""
     from prod_pipelines import definitions
+
+    return _execute(instance, dg.reconstructable(definitions.delivery_job), _approval(approve_large_change))
+
+
+def _approval(consumers: str | None) -> dict[str, str]:
+    """The run tag approving, for the named consumers (or `all`), a change beyond the blast-radius limit."""
     from prod_pipelines.delivery.guard import APPROVE_TAG
 
-    tags = {APPROVE_TAG: approve_large_change} if approve_large_change else {}
-    return _execute(instance, dg.reconstructable(definitions.delivery_job), tags)
+    return {APPROVE_TAG: consumers} if consumers else {}
 
 
-def _execute(instance: dg.DagsterInstance, job, tags: dict[str, str]) -> RunOutcome:
-    with dg.execute_job(job, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET) as result:
+def mark_killed_runs_failed(instance: dg.DagsterInstance) -> list[str]:
+    """Runs this machine's CLI started whose process is gone (killed, crashed) are marked failed, so
+    the UI tells the truth; re-running the same command then finishes the work (every step replaces
+    whole partitions, so there is nothing to clean up)."""
+    reaped = []
+    for record in instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED],
+                                                         tags={HOST_TAG: socket.gethostname()})):
+        run = record.dagster_run
+        pid = int(run.tags.get(PID_TAG, "0"))
+        if pid and not _alive(pid):
+            instance.report_run_failed(run, message=f"the process {pid} that ran it is gone (killed or crashed)")
+            reaped.append(run.run_id)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _execute(instance: dg.DagsterInstance, job, tags: dict[str, str], selection=None) -> RunOutcome:
+    mark_killed_runs_failed(instance)
+    tags = {**tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+    with dg.execute_job(job, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET,
+                        asset_selection=sorted(selection, key=str) if selection else None) as result:
         error = None
         if not result.success:
             lines = [_step_failure_text(e) for e in result.all_events if e.is_step_failure]

@@ -72,7 +72,7 @@ class Scenario:
 def prepare_good_history(root: Path) -> Path:
     """Seeds FIRST..D and runs the pipeline up to D-1 (delivered): the state every scenario starts from."""
     base = root / "base"
-    generate_landing(base, FIRST, DAY, scale=0.02)
+    generate_landing(base, FIRST, DAY, scale=0.1)  # 100 stores: enough for coverage to be a signal
     run_cli("backfill", "--start", FIRST.isoformat(), "--end", GOOD_DAY.isoformat(), data_dir=base, start_date=FIRST)
     return base
 

@@ -209,11 +209,12 @@ def test_the_same_extract_gives_byte_identical_files(published, tmp_path):
     assert hashes(tmp_path / "landing") == hashes(landing)
 
 
-def test_the_default_range_runs_from_the_day_after_the_first_sale_to_the_last_sale(published, tmp_path):
+def test_the_default_range_runs_from_the_first_day_with_a_full_inventory_window_to_the_last_sale(
+        published, tmp_path):
     source, _, _ = published
     import_iowa(source, tmp_path)
     days = sorted(p.name for p in (tmp_path / "landing" / "orders").iterdir())
-    assert (days[0], days[-1], len(days)) == ("dt=2021-12-01", "dt=2022-03-07", 97)
+    assert (days[0], days[-1], len(days)) == ("dt=2022-02-28", "dt=2022-03-07", 8)  # Nov 30 + 90 days
 
 
 def test_a_range_whose_first_day_has_no_earlier_order_is_refused(published, tmp_path):

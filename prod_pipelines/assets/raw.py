@@ -49,9 +49,10 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
         loads: list[PartitionLoad] = []
         with warehouse.connect() as conn:
             ensure_tables(conn, contract)
-            for day in days:
+            for number, day in enumerate(days, start=1):
                 try:
                     loads.append(load_partition(conn, contract, landing.path, day))
+                    _log_progress(context, contract.feed, days, number, started)
                 except LandingError as error:
                     raise dg.Failure(description=str(error), metadata={
                         "feed": contract.feed, "location": error.location, "problem": error.problem,
@@ -61,6 +62,16 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
         return dg.MaterializeResult(metadata=_load_metadata(loads, time.perf_counter() - started), check_results=checks)
 
     return raw_feed
+
+
+def _log_progress(context: dg.AssetExecutionContext, feed: str, days: list, done: int, started: float) -> None:
+    """Partitions done / total, elapsed and an estimate, about ten times per range."""
+    if done != len(days) and done % max(1, len(days) // 10):
+        return
+    elapsed = time.perf_counter() - started
+    left = elapsed / done * (len(days) - done)
+    context.log.info(f"raw/{feed} {days[0]}..{days[-1]}: {done}/{len(days)} partitions, "
+                     f"{elapsed:.1f}s elapsed, ~{left:.0f}s left")
 
 
 def _column_schema(contract: Contract) -> dg.TableSchema:

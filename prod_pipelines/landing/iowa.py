@@ -26,8 +26,10 @@ Mapping (docs/real-data.md gives the figures behind each choice):
   clamped at 0. A store "carries" what it bought recently, which is the best evidence there is.
 
 Nothing is cleaned: returns, reused invoice numbers and products of 0 ml reach the pipeline unchanged,
-and its contracts decide. The first sales day has no earlier orders, so its derived inventory would be
-empty, which the contract rejects as a whole (spec §4): `start` defaults to the day after it.
+and its contracts decide. Before first sale + 90 days the inventory window is cut off by the start of the
+extract: on the first sales day it is empty (the contract rejects an empty snapshot, so the importer
+refuses such a start), then it grows week after week, which the pipeline's row-count check blocks as
+abnormal. So `start` defaults to first sale + 90 days (2022-04-02), the first day with a full window.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ INVENTORY_LOOKBACK_DAYS = 90
 # Holiday and autumn specials: 99.9% of their 2022 bottles were ordered in Jan and Aug-Oct.
 SEASONAL_WORDS = r"\b(EGG ?NOG|NOG|PUMPKIN|HOLIDAY|CHRISTMAS|XMAS|CANDY ?CANES?|GINGERBREAD|ADVENT|ORNAMENTS?)\b"
 HOLIDAY_SEASON = "8,9,10,11,12,1"
-DAYS_PER_QUERY = 16  # inventory days per range join: bounds memory at ~5M rows
+DAYS_PER_QUERY = 16  # inventory days fetched at once: ~5M rows
 
 ORDERS_SQL = """
     select
@@ -68,23 +70,44 @@ ORDERS_SQL = """
     order by sale_date, invoice_and_item_number
 """
 
-INVENTORY_SQL = f"""
-    with days as (
-        select cast(unnest(generate_series(cast(? as date), cast(? as date), interval 1 day)) as date) as snapshot_date
-    ),
+# Per store and item, the runs of days over which the window [D-90, D-1] holds the same order days: an
+# order day enters the window of D = day + 1 and leaves it at D = day + 91. Running sums over these changes
+# give each run's net bottles; a run with no order day in the window lists nothing.
+INVENTORY_RUNS_SQL = f"""
+    create temp table inventory_runs as
+    with
     store_item_days as (
-        select sale_date, store_number as store_id, item_number as sku_id, sum(bottles_sold) as bottles
+        select store_number as store_id, item_number as sku_id, sale_date, sum(bottles_sold) as bottles
         from sales
-        where sale_date between cast(? as date) - {INVENTORY_LOOKBACK_DAYS} and cast(? as date) - 1
         group by all
+    ),
+    changes as (
+        select store_id, sku_id, day, sum(order_days) as order_days, sum(bottles) as bottles
+        from (
+            select store_id, sku_id, sale_date + 1 as day, 1 as order_days, bottles from store_item_days
+            union all
+            select store_id, sku_id, sale_date + {INVENTORY_LOOKBACK_DAYS} + 1, -1, -bottles from store_item_days
+        )
+        group by all
+    ),
+    runs as (
+        select store_id, sku_id, day as first_day, lead(day) over by_day as end_day,
+               sum(order_days) over (by_day rows unbounded preceding) as order_days_in_window,
+               sum(bottles) over (by_day rows unbounded preceding) as bottles_in_window
+        from changes
+        window by_day as (partition by store_id, sku_id order by day)
     )
-    select days.snapshot_date, store_item_days.store_id, store_item_days.sku_id,
-           cast(greatest(sum(store_item_days.bottles), 0) as bigint) as on_hand_qty
-    from days
-    inner join store_item_days
-        on store_item_days.sale_date >= days.snapshot_date - {INVENTORY_LOOKBACK_DAYS}
-        and store_item_days.sale_date < days.snapshot_date
-    group by all
+    select store_id, sku_id, first_day, end_day, cast(greatest(bottles_in_window, 0) as bigint) as on_hand_qty
+    from runs
+    where order_days_in_window > 0
+"""
+
+INVENTORY_SQL = """
+    select cast(unnest(generate_series(greatest(first_day, $first), least(end_day - 1, $last), interval 1 day))
+                as date) as snapshot_date,
+           store_id, sku_id, on_hand_qty
+    from inventory_runs
+    where first_day <= $last and end_day > $first
     order by snapshot_date, store_id, sku_id
 """
 
@@ -108,13 +131,13 @@ PRODUCTS_SQL = f"""
 def import_iowa(source: Path, data_dir: Path, start: date | None = None, end: date | None = None) -> dict[str, int]:
     """Publish the extract in `source` under `<data_dir>/landing` for [start, end]; rows written per feed.
 
-    Defaults: from the day after the first sales date (the first day with a derived inventory) to the
-    last sales date.
+    Defaults: from the first day whose 90-day inventory window lies wholly in the extract (first sales
+    date + 90) to the last sales date.
     """
     conn = _open_extract(Path(source))
     try:
         first_sale, last_sale = conn.sql("select min(sale_date), max(sale_date) from sales").fetchall()[0]
-        start = start or first_sale + timedelta(days=1)
+        start = start or first_sale + timedelta(days=INVENTORY_LOOKBACK_DAYS)
         end = end or last_sale
         _check_range(start, end, first_sale, last_sale)
         landing = Path(data_dir) / "landing"
@@ -128,9 +151,10 @@ def import_iowa(source: Path, data_dir: Path, start: date | None = None, end: da
         orders = conn.sql(ORDERS_SQL, params=[start, end]).to_arrow_table()
         for day, table in _split_by_day(orders, "_day", days):
             written["orders"] += _publish(landing, "orders", day, table.drop_columns(["_day"]), "parquet")
+        conn.execute(INVENTORY_RUNS_SQL)
         for chunk_start in range(0, len(days), DAYS_PER_QUERY):
             chunk = days[chunk_start:chunk_start + DAYS_PER_QUERY]
-            inventory = conn.sql(INVENTORY_SQL, params=[chunk[0], chunk[-1]] * 2).to_arrow_table()
+            inventory = conn.sql(INVENTORY_SQL, params={"first": chunk[0], "last": chunk[-1]}).to_arrow_table()
             for day, table in _split_by_day(inventory, "snapshot_date", chunk):
                 written["inventory"] += _publish(landing, "inventory", day, table, "parquet")
         return written

@@ -54,3 +54,24 @@ def read_as_text(path: Path, feed: str) -> pl.DataFrame:
     except (duckdb.Error, pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as error:
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise LandingError(feed, str(path), f"unreadable file ({first_line})") from None
+
+
+def published_partitions(landing_dir: Path, feed: str) -> dict[date, float]:
+    """Every `dt=` folder of a feed with its fingerprint: the newest mtime of the folder and its files.
+
+    A folder's mtime moves when a file is added, removed or renamed into it, a file's when it is
+    rewritten: together they change whenever the partition's content can have changed.
+    """
+    root = landing_dir / feed
+    found: dict[date, float] = {}
+    if not root.is_dir():
+        return found
+    for folder in root.iterdir():
+        if not (folder.is_dir() and folder.name.startswith("dt=")):
+            continue
+        try:
+            day = date.fromisoformat(folder.name[3:])
+        except ValueError:
+            continue
+        found[day] = max([folder.stat().st_mtime, *(p.stat().st_mtime for p in folder.iterdir() if p.is_file())])
+    return found

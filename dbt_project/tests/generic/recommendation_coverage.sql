@@ -1,9 +1,10 @@
 {#-
   Coverage: the share of active stores that got at least one recommendation, per as-of day of the
   run window. Fails below an absolute floor, or below a ratio of the recent median (a sudden drop
-  such as an inventory feed covering only part of the stores). Returns the numbers to act on.
+  such as an inventory feed covering only part of the stores) once the recent median covers at
+  least `min_stores` stores: over a handful of stores a ratio is noise. Returns the numbers to act on.
 -#}
-{% test recommendation_coverage(model, stores_model, min_share=0.5, min_ratio_to_recent=0.8, recent_days=7) %}
+{% test recommendation_coverage(model, stores_model, min_share=0.2, min_ratio_to_recent=0.7, min_stores=30, recent_days=7) %}
 with
 
 active as (
@@ -35,6 +36,7 @@ judged as (
     select
         *,
         median(coverage) over recent as recent_median,
+        median(covered_stores) over recent as recent_median_stores,
         count(*) over recent as recent_days_seen
     from daily
     window recent as (order by as_of_date rows between {{ recent_days }} preceding and 1 preceding)
@@ -46,5 +48,6 @@ select
 from judged
 where {{ in_window('as_of_date') }}
     and (coverage < {{ min_share }}
-         or (recent_days_seen >= 3 and coverage < {{ min_ratio_to_recent }} * recent_median))
+         or (recent_days_seen >= 3 and recent_median_stores >= {{ min_stores }}
+             and coverage < {{ min_ratio_to_recent }} * recent_median))
 {% endtest %}

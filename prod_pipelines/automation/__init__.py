@@ -1,0 +1,1 @@
+"""What starts runs without a person: the daily schedule and the late-data sensor."""

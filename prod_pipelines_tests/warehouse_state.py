@@ -1,0 +1,40 @@
+"""Per-partition digests of every layer, to tell exactly which partitions a run changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+DATE_COLUMNS = ("dt", "snapshot_date", "order_date", "as_of_date")
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "exports")
+
+
+def partition_digests(data_dir: Path) -> dict[tuple[str, str], str]:
+    """{(table, partition date): digest of that partition's rows}, for every table of every layer."""
+    conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        digests = {}
+        for schema, table in conn.execute(
+                "select table_schema, table_name from information_schema.tables where table_schema in "
+                f"{SCHEMAS} and table_name <> 'rejects'").fetchall():
+            columns = {c for (c,) in conn.execute("select column_name from information_schema.columns "
+                                                  "where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
+            column = next(c for c in DATE_COLUMNS if c in columns)
+            for day, digest in conn.execute(
+                    f"select {column}::varchar, md5(string_agg(t::varchar, '|' order by t::varchar)) "
+                    f"from {schema}.{table} t group by 1").fetchall():
+                digests[(f"{schema}.{table}", day)] = digest
+        return digests
+    finally:
+        conn.close()
+
+
+def pipeline_runs(data_dir: Path) -> list:
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster"))
+    try:
+        return [r.dagster_run for r in instance.get_run_records(dg.RunsFilter(job_name="pipeline"))]
+    finally:
+        instance.dispose()
