@@ -11,13 +11,14 @@ from prod_pipelines.assets.dbt import DBT_PROJECT, build_dbt_assets
 from prod_pipelines.assets.destinations import build_destination_asset
 from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
+from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
 from prod_pipelines.automation.late_data import late_data_sensor
 from prod_pipelines.automation.schedules import daily_schedule
 from prod_pipelines.delivery.consumers import consumers_from_manifest
 from prod_pipelines.delivery.targets import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions
 from prod_pipelines.resources import LandingZone
-from prod_pipelines.settings import DBT_EXECUTABLE, Settings
+from prod_pipelines.settings import ALERT_WEBHOOK_VAR, DAGSTER_PG_URL_VAR, DBT_EXECUTABLE, Settings
 from prod_pipelines.warehouse import Warehouse
 
 # Single-run backfill policies and pools are marked beta; they are the point of this design.
@@ -32,6 +33,8 @@ DELIVERY_JOB = "deliver"
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    if "postgres" in settings.dagster_instance_template:
+        settings.require(DAGSTER_PG_URL_VAR)
     partitions = daily_partitions(settings.start_date)
     dbt_models = build_dbt_assets(partitions)
     consumers = consumers_from_manifest(DBT_PROJECT.manifest_path)
@@ -47,8 +50,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, *destinations],
         asset_checks=freshness,
-        schedules=[daily_schedule(pipeline)],
-        sensors=[freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB)],
+        schedules=[daily_schedule(pipeline, settings.automation_running)],
+        sensors=[freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB,
+                                                                running=settings.automation_running),
+                 alert_on_run_failure, alert_on_failed_error_checks],
         jobs=[
             pipeline,
             dg.define_asset_job(DELIVERY_JOB, selection=dg.AssetSelection.groups("destinations"),
@@ -57,11 +62,17 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={
             "landing": LandingZone(root=str(settings.landing_dir)),
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
-            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE),
+            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE, target=settings.dbt_target),
             **{resource_key(consumer): target_for(consumer, settings) for consumer in consumers},
+            "alerts": alert_sink(settings),
         },
         executor=dg.in_process_executor,
     )
+
+
+def alert_sink(settings: Settings) -> AlertSink:
+    webhook = dg.EnvVar(ALERT_WEBHOOK_VAR) if ALERT_WEBHOOK_VAR in settings.variables_set else None
+    return AlertSink(webhook_url=webhook, fallback_file=str(settings.data_dir / "alerts.jsonl"))
 
 
 defs = build_definitions(Settings.from_env())

@@ -12,9 +12,9 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from prod_pipelines.settings import Settings
+from prod_pipelines.settings import DAGSTER_PG_URL_VAR, Settings
 
-INSTANCE_TEMPLATE = Path(__file__).with_name("instance") / "dagster.yaml"
+INSTANCE_TEMPLATES = Path(__file__).with_name("instance")
 PID_TAG, HOST_TAG = "prod_pipelines/pid", "prod_pipelines/host"
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}  # step events, not every debug line
 
@@ -31,8 +31,10 @@ def prepare_dagster_home(settings: Settings) -> Path:
     """`<data dir>/dagster`, holding the instance's runs and events, so the UI sees what the CLI ran."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
+    if "postgres" in settings.dagster_instance_template:
+        settings.require(DAGSTER_PG_URL_VAR)
     if not (home / "dagster.yaml").exists():
-        shutil.copyfile(INSTANCE_TEMPLATE, home / "dagster.yaml")
+        shutil.copyfile(INSTANCE_TEMPLATES / settings.dagster_instance_template, home / "dagster.yaml")
     return home
 
 
@@ -85,6 +87,7 @@ def mark_killed_runs_failed(instance: dg.DagsterInstance) -> list[str]:
         pid = int(run.tags.get(PID_TAG, "0"))
         if pid and not _alive(pid):
             instance.report_run_failed(run, message=f"the process {pid} that ran it is gone (killed or crashed)")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)  # its `warehouse` pool slot
             reaped.append(run.run_id)
     return reaped
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import yaml
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 DEFAULT_START_DATE = date(2025, 1, 1)
@@ -21,6 +23,9 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))
 DATA_DIR_VAR = "PROD_PIPELINES_DATA_DIR"
 START_DATE_VAR = "PROD_PIPELINES_START_DATE"
 ENV_VAR = "PROD_PIPELINES_ENV"
+ALERT_WEBHOOK_VAR = "PROD_PIPELINES_ALERT_WEBHOOK_URL"
+DAGSTER_PG_URL_VAR = "PROD_PIPELINES_DAGSTER_PG_URL"
+ENVIRONMENT_CONFIG_DIR = Path(__file__).with_name("config")
 ENVIRONMENTS = ("dev", "staging", "prod")
 
 
@@ -49,6 +54,29 @@ class Settings:
             raise ValueError(f"{ENV_VAR}={name!r} is not one of {', '.join(ENVIRONMENTS)}")
         present = frozenset(k for k, v in env.items() if k.startswith("PROD_PIPELINES_") and v)
         return cls(data_dir=data_dir, start_date=start, env=name, variables_set=present)
+
+    @property
+    def config(self) -> dict:
+        """The environment's versioned, non-secret settings (prod_pipelines/config/<env>.yaml)."""
+        return yaml.safe_load((ENVIRONMENT_CONFIG_DIR / f"{self.env}.yaml").read_text())
+
+    @property
+    def dbt_target(self) -> str:
+        return self.config["dbt_target"]
+
+    @property
+    def automation_running(self) -> bool:
+        return bool(self.config["automation_running"])
+
+    @property
+    def dagster_instance_template(self) -> str:
+        return self.config["dagster_instance"]
+
+    def require(self, *names: str) -> None:
+        """Fails when a variable the environment needs is not set, naming it."""
+        missing = [n for n in names if n not in self.variables_set]
+        if missing:
+            raise ValueError(f"{self.env}: environment variable(s) {', '.join(missing)} must be set")
 
     @property
     def landing_dir(self) -> Path:

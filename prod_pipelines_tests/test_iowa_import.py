@@ -39,7 +39,7 @@ PRODUCTS = [  # number, category, description, ml
     ("500", "WHISKEY LIQUEUR", "FIREBALL CINNAMON WHISKEY MINI", "50"),
 ]
 LINES = [  # invoice_and_item_number, date, store, item, bottles, dollars
-    ("INV-10000100001", date(2021, 11, 30), "1001", "300", 6, 60.00),  # before every window
+    ("INV-10000100001", date(2021, 11, 28), "1001", "300", 6, 60.00),  # a Sunday, before every window
     ("INV-10000200001", date(2021, 12, 1), "1001", "100", 12, 240.00),  # D-90 of Mar 1 only
     ("INV-10000300001", date(2022, 2, 10), "1002", "200", 6, 90.00),
     ("INV-10000300002", date(2022, 2, 10), "1002", "100", 3, 60.00),
@@ -209,17 +209,18 @@ def test_the_same_extract_gives_byte_identical_files(published, tmp_path):
     assert hashes(tmp_path / "landing") == hashes(landing)
 
 
-def test_the_default_range_runs_from_the_first_day_with_a_full_inventory_window_to_the_last_sale(
+def test_the_default_range_runs_from_the_first_weekday_with_a_full_inventory_window_to_the_last_sale(
         published, tmp_path):
     source, _, _ = published
     import_iowa(source, tmp_path)
     days = sorted(p.name for p in (tmp_path / "landing" / "orders").iterdir())
-    assert (days[0], days[-1], len(days)) == ("dt=2022-02-28", "dt=2022-03-07", 8)  # Nov 30 + 90 days
+    # first sale Sun 2021-11-28 + 90 days = Sat 2022-02-26, moved to Monday 2022-02-28
+    assert (days[0], days[-1], len(days)) == ("dt=2022-02-28", "dt=2022-03-07", 8)
 
 
 def test_a_range_whose_first_day_has_no_earlier_order_is_refused(published, tmp_path):
     source, _, _ = published
     with pytest.raises(ValueError, match="derived inventory would be empty"):
-        import_iowa(source, tmp_path, date(2021, 11, 30), END)
+        import_iowa(source, tmp_path, date(2021, 11, 28), END)
     with pytest.raises(ValueError, match="after end"):
         import_iowa(source, tmp_path, END, START)

@@ -118,19 +118,22 @@ def _default_interrupts() -> None:
 
 
 def _stop(process: subprocess.Popen, grace: float = 45) -> None:
-    """Ctrl-C to dagster dev (it tells the webserver, daemon and code servers to shut down), then
-    SIGTERM and SIGKILL to whatever is left of the group: no orphans either way."""
-    steps = [(lambda: process.send_signal(signal.SIGINT)), (lambda: os.killpg(process.pid, signal.SIGTERM)),
-             (lambda: os.killpg(process.pid, signal.SIGKILL))]
-    for send in steps:
+    """Ctrl-C to dagster dev (it shuts down the webserver, daemon and code servers), then SIGTERM and
+    SIGKILL to what is left of its group (run workers, log tailers): no orphans either way."""
+    try:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
-            send()
+            os.killpg(process.pid, sig)
         except ProcessLookupError:
             break
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline and _group_alive(process.pid):
             process.poll()  # reaps the leader as soon as it exits
-            time.sleep(0.5)
+            time.sleep(0.2)
         if not _group_alive(process.pid):
             break
     process.wait(timeout=grace)

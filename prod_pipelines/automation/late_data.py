@@ -45,9 +45,10 @@ def affected_days(change: LateChange, published: dict[date, float], newest: date
     return change.day, max(change.day, min(end, newest or change.day))
 
 
-def late_data_sensor(landing_dir: Path, job_name: str, settle_seconds: int = SETTLE_SECONDS) -> dg.SensorDefinition:
+def late_data_sensor(landing_dir: Path, job_name: str, settle_seconds: int = SETTLE_SECONDS,
+                     running: bool = True) -> dg.SensorDefinition:
     @dg.sensor(name="late_data_sensor", job_name=job_name, minimum_interval_seconds=60,
-               default_status=dg.DefaultSensorStatus.RUNNING,
+               default_status=dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED,
                description="Re-processes landing partitions that changed after they were loaded (late files).")
     def sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
         scan_until = time.time() - settle_seconds

@@ -29,7 +29,9 @@ Nothing is cleaned: returns, reused invoice numbers and products of 0 ml reach t
 and its contracts decide. Before first sale + 90 days the inventory window is cut off by the start of the
 extract: on the first sales day it is empty (the contract rejects an empty snapshot, so the importer
 refuses such a start), then it grows week after week, which the pipeline's row-count check blocks as
-abnormal. So `start` defaults to first sale + 90 days (2022-04-02), the first day with a full window.
+abnormal. So `start` defaults to first sale + 90 days, the first day with a full window, moved to the
+next weekday: a run's first day ranks that day's orders only, and on a weekend there are few or none
+(2022-04-02 is a Saturday, so the default is Monday 2022-04-04).
 """
 
 from __future__ import annotations
@@ -131,13 +133,13 @@ PRODUCTS_SQL = f"""
 def import_iowa(source: Path, data_dir: Path, start: date | None = None, end: date | None = None) -> dict[str, int]:
     """Publish the extract in `source` under `<data_dir>/landing` for [start, end]; rows written per feed.
 
-    Defaults: from the first day whose 90-day inventory window lies wholly in the extract (first sales
-    date + 90) to the last sales date.
+    Defaults: from the first weekday whose 90-day inventory window lies wholly in the extract (first sales
+    date + 90, moved off a weekend) to the last sales date.
     """
     conn = _open_extract(Path(source))
     try:
         first_sale, last_sale = conn.sql("select min(sale_date), max(sale_date) from sales").fetchall()[0]
-        start = start or first_sale + timedelta(days=INVENTORY_LOOKBACK_DAYS)
+        start = start or _first_weekday(first_sale + timedelta(days=INVENTORY_LOOKBACK_DAYS))
         end = end or last_sale
         _check_range(start, end, first_sale, last_sale)
         landing = Path(data_dir) / "landing"
@@ -188,6 +190,11 @@ def _check_range(start: date, end: date, first_sale: date, last_sale: date) -> N
     if end > last_inventory:
         raise ValueError(f"end {end}: no order in the {INVENTORY_LOOKBACK_DAYS} days before it (last sale "
                          f"{last_sale}), so its derived inventory would be empty; end on {last_inventory} or earlier")
+
+
+def _first_weekday(day: date) -> date:
+    """Iowa stores order on weekdays: a run whose first day has no orders recommends nothing that day."""
+    return day + timedelta(days=(7 - day.weekday()) % 7 if day.weekday() >= 5 else 0)
 
 
 def _split_by_day(table: pa.Table, column: str, days: list[date]):

@@ -1,0 +1,98 @@
+"""Alerts: a failed run, a refused sync or a failed ERROR check tells a person what broke and where.
+
+An alert names the assets, the partition, the run id and the error. It goes to a webhook as
+Slack-compatible JSON (`PROD_PIPELINES_ALERT_WEBHOOK_URL`, a secret: environment only) or, with
+no webhook set, is appended to `<data dir>/alerts.jsonl`. Each run is alerted on once (sensor cursor).
+"""
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import httpx
+
+REFUSED = "BlastRadiusExceeded"
+
+
+class AlertSink(dg.ConfigurableResource):
+    webhook_url: str | None = None
+    fallback_file: str
+
+    def send(self, alert: dict) -> None:
+        if self.webhook_url:
+            httpx.post(self.webhook_url, json=slack_message(alert), timeout=10).raise_for_status()
+            return
+        path = Path(self.fallback_file)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as out:
+            out.write(json.dumps(alert, sort_keys=True) + "\n")
+
+
+def slack_message(alert: dict) -> dict:
+    lines = [f"*{alert['title']}*", f"assets: {', '.join(alert['assets']) or '-'}",
+             f"partition: {alert['partition']}", f"run: {alert['run_id']}", f"error: {alert['error'][:2500]}"]
+    return {"text": alert["title"], "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]}
+
+
+def partition_of(run: dg.DagsterRun) -> str:
+    tags = run.tags
+    if "dagster/partition" in tags:
+        return tags["dagster/partition"]
+    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    return f"{start}..{end}" if start else "none"
+
+
+def failed_error_checks(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str, str]]:
+    """(asset, check, description) of every ERROR check that failed in a run."""
+    found = []
+    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            found.append((evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.description or ""))
+    return found
+
+
+def _alert(kind: str, title: str, assets: list[str], run: dg.DagsterRun, error: str) -> dict:
+    return {"kind": kind, "title": title, "assets": sorted(set(assets)), "partition": partition_of(run),
+            "run_id": run.run_id, "job": run.job_name, "error": error,
+            "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+
+
+def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict:
+    steps = [e for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
+    errors, assets = [], []
+    for record in steps:
+        error = record.dagster_event.event_specific_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        errors.append(f"{record.step_key}: {error.message.strip() if error else record.message}")
+        assets += [k.to_user_string() for k in _assets_of_step(instance, run, record.step_key)]
+    checks = failed_error_checks(instance, run.run_id)
+    errors += [f"check failed: {asset} {check}" for asset, check, _ in checks]
+    assets += [asset for asset, _, _ in checks]
+    refused = any(REFUSED in e for e in errors)
+    kind, title = ("sync_refused", "Delivery refused by the blast-radius guard") if refused else \
+        ("run_failure", f"Run of {run.job_name} failed")
+    return _alert(kind, title, assets, run, "\n".join(errors) or "the run failed before any step")
+
+
+def _assets_of_step(instance: dg.DagsterInstance, run: dg.DagsterRun, step_key: str) -> list[dg.AssetKey]:
+    planned = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+    return [r.dagster_event.asset_key for r in planned if r.step_key == step_key]
+
+
+@dg.run_failure_sensor(name="alert_on_run_failure", default_status=dg.DefaultSensorStatus.RUNNING,
+                       description="One alert per failed run: assets, partition, run id, error (refused syncs too).")
+def alert_on_run_failure(context: dg.RunFailureSensorContext, alerts: AlertSink) -> None:
+    alerts.send(run_failure_alert(context.instance, context.dagster_run))
+
+
+@dg.run_status_sensor(run_status=dg.DagsterRunStatus.SUCCESS, name="alert_on_failed_error_checks",
+                      default_status=dg.DefaultSensorStatus.RUNNING,
+                      description="One alert per successful run in which an ERROR check failed (e.g. a missed SLA).")
+def alert_on_failed_error_checks(context: dg.RunStatusSensorContext, alerts: AlertSink) -> None:
+    checks = failed_error_checks(context.instance, context.dagster_run.run_id)
+    if checks:
+        alerts.send(_alert("check_failure", f"{len(checks)} ERROR check(s) failed", [a for a, _, _ in checks],
+                           context.dagster_run, "\n".join(f"{a} {c}: {d}" for a, c, d in checks)))
