@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     iowa.add_argument("--end", type=date.fromisoformat, help="last day to publish (default: last order date)")
     iowa.set_defaults(command=_import_iowa)
 
+    dictionary = sub.add_parser("data-dictionary", help="regenerate docs/data-dictionary.md from the dbt manifest")
+    dictionary.set_defaults(command=_data_dictionary)
+
     dev = sub.add_parser("dev", help="start the Dagster UI and daemon on this data dir")
     dev.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
     dev.add_argument("--port", type=int, default=3000)
@@ -161,6 +164,14 @@ def _reported(outcome) -> bool:
     if not outcome.success:
         print(f"error: {outcome.job} run {outcome.run_id} failed:\n{outcome.error}", file=sys.stderr)
     return outcome.success
+
+
+def _data_dictionary(args: argparse.Namespace) -> int:
+    from prod_pipelines.data_dictionary import TARGET, write
+
+    write()
+    print(f"wrote {TARGET}")
+    return 0
 
 
 def _dev(args: argparse.Namespace) -> int:

@@ -48,7 +48,9 @@ def resolve_key(name: str) -> dg.AssetKey:
 
 
 def asset_impact(roots: list[dg.AssetKey]) -> dict:
-    """Every asset downstream of `roots`, the asset checks on them, the exports and the consumers."""
+    """Every asset downstream of `roots`, the asset checks on them, the exports and the consumers.
+
+    The roots' own checks are included: a change to an asset is first seen by its checks."""
     graph = _graph()
     below = _descendants(roots) - set(roots)
     order = {key: i for i, key in enumerate(graph.toposorted_asset_keys)}
@@ -73,10 +75,10 @@ def column_impact(key: dg.AssetKey, column: str) -> dict:
     traced = trace(models, asset, column)
     filtered = [dg.AssetKey.from_user_string(a) for a in traced.decides_rows_of]
     valued = [dg.AssetKey.from_user_string(a) for a in traced.flows_into]
-    below = asset_impact(filtered) if filtered else {"roots": [], "downstream": []}
+    below = asset_impact(filtered)
     rows_affected = _in_graph_order([d["asset"] for d in [*below["roots"], *below["downstream"]]])
     consumers = []
-    for consumer in asset_impact(valued + filtered)["consumers"] if valued or filtered else []:
+    for consumer in asset_impact(valued + filtered)["consumers"]:
         columns = {e: traced.flows_into.get(e, []) for e in consumer["exports"]}
         how = "values" if any(columns.values()) else "rows" if set(columns) & set(rows_affected) else None
         if how:
@@ -105,21 +107,21 @@ def impact_changed(state_dir: Path, *, fmt: str = "tree", project_dir: Path = DB
     from prod_pipelines.assets.dbt import TRANSLATOR
 
     changed = [TRANSLATOR.get_asset_key(node) for node in changed_models(state_dir, project_dir)]
-    known = [k for k in changed if _graph().has(k)]
-    report = asset_impact(known) if known else {"roots": [], "downstream": [], "edges": {}, "checks": [],
-                                                "exports": [], "consumers": []}
-    return render({"target": f"the models changed against {state_dir}", "changed": [k.to_user_string() for k in changed], **report},
-                  fmt, kind="asset")
+    report = asset_impact([k for k in changed if _graph().has(k)])
+    header = {"target": f"the models changed against {state_dir}", "changed": [k.to_user_string() for k in changed]}
+    return render({**header, **report}, fmt, kind="asset")
 
 
 def main_impact(argv: list[str]) -> int:
     """`prod-pipelines impact ...`: prints the report; 2 with a message for an unknown asset or column."""
     parser = argparse.ArgumentParser(prog="prod-pipelines impact", description=__doc__.splitlines()[0])
-    parser.add_argument("target", nargs="?", help="asset key (raw/inventory) or asset key.column (raw/inventory.on_hand_qty)")
+    parser.add_argument("target", nargs="?",
+                        help="asset key (raw/inventory) or asset key.column (raw/inventory.on_hand_qty)")
     parser.add_argument("--format", choices=["tree", "json"], default="tree", dest="fmt")
     parser.add_argument("--changed", action="store_true", help="impact of the dbt models changed against --state")
     parser.add_argument("--state", type=Path, help="folder holding the baseline manifest.json (see --save-state)")
-    parser.add_argument("--save-state", type=Path, metavar="DIR", help="write the current manifest.json to DIR and exit")
+    parser.add_argument("--save-state", type=Path, metavar="DIR",
+                        help="write the current manifest.json to DIR (the baseline for --changed) and exit")
     args = parser.parse_args(argv)
     try:
         if args.save_state:

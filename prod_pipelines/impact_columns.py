@@ -59,7 +59,10 @@ def model_lineage(manifest: dict, asset_of: Mapping[str, str], source_columns: M
         node = manifest["nodes"][uid]
         if not node.get("compiled_code") or uid not in asset_of:
             continue
-        found[asset_of[uid]] = _one_model(asset_of[uid], node["compiled_code"], schema, relations)
+        try:
+            found[asset_of[uid]] = _one_model(asset_of[uid], node["compiled_code"], schema, relations)
+        except sqlglot.errors.SqlglotError as error:
+            raise ValueError(f"cannot derive column lineage of {uid}: {error}") from error
         schema.setdefault(node["schema"], {})[node["alias"]] = {c: "unknown" for c in found[asset_of[uid]].columns}
     return found
 
@@ -86,8 +89,10 @@ def _one_model(asset: str, sql: str, schema: dict, relations: Mapping[tuple[str,
     mapping = MappingSchema(schema, dialect=DIALECT)
     qualified = qualify(tree, schema=mapping, dialect=DIALECT, validate_qualify_columns=False)
     root = build_scope(qualified)
-    columns = {name: frozenset(_leaves(lineage(name, qualified, schema=mapping, dialect=DIALECT, scope=root), relations))
-               for name in qualified.named_selects}
+    columns = {}
+    for name in qualified.named_selects:
+        node = lineage(name, qualified, schema=mapping, dialect=DIALECT, scope=root)
+        columns[name] = frozenset(_leaves(node, relations))
     return ModelLineage(asset, columns, frozenset(_row_deciders(root, mapping, relations)))
 
 

@@ -76,8 +76,8 @@ def _column_tree(report: dict) -> list[str]:
     lines += [f"  {asset} via {', '.join(via)}" for asset, via in report["decides_rows_of"].items()] or ["  none"]
     lines.append(f"rows affected downstream: {', '.join(report['rows_affected']) or 'none'}")
     lines.append("export columns derived from it:")
-    lines += [f"  {export}: {', '.join(cols) or 'none (rows only)'}" for export, cols in report["export_columns"].items()] \
-        or ["  none"]
+    exports = report["export_columns"].items()
+    lines += [f"  {export}: {', '.join(cols) or 'none (rows only)'}" for export, cols in exports] or ["  none"]
     lines.append(f"consumers affected ({len(report['consumers'])}):")
     lines += [f"  {consumer_line(c)}; impact: {c['impact']}" for c in report["consumers"]] or ["  none"]
     return lines

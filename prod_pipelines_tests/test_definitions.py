@@ -93,3 +93,9 @@ def test_dbt_tests_surface_as_asset_checks_on_their_models(graph):
     checked = {k.asset_key.to_user_string() for k in graph.asset_check_keys}
     assert "marts/top_items_not_carried" in checked
     assert "exports/exp_salesforce__store_recommendations" in checked
+
+
+def test_the_committed_data_dictionary_is_current():
+    from prod_pipelines.data_dictionary import TARGET, render
+
+    assert TARGET.read_text() == render(), "run `prod-pipelines data-dictionary` and commit docs/data-dictionary.md"

@@ -20,6 +20,7 @@ FEEDS = ("stores", "products", "orders", "inventory")
 def run_floor(conn: duckdb.DuckDBPyConnection, landing_dir: Path, start: date, end: date) -> None:
     """Creates `floor_top_items` in `conn` for the as-of days [start, end] (both included)."""
     _require_both_file_kinds(landing_dir)
+    conn.execute("set enable_progress_bar = false")
     conn.execute("set variable landing = ?", [str(landing_dir)])
     conn.execute("set variable min_date = ?", [start.isoformat()])
     conn.execute("set variable max_date = ?", [(end + timedelta(days=1)).isoformat()])

@@ -1,0 +1,72 @@
+"""The bare-dbt peer: the pipeline's own ingest code and dbt models, run without Dagster.
+
+Ingest is `load_partition` for each feed and day (the raw assets' code, minus Dagster and the raw
+checks), then one `dbt build` with the very arguments the Dagster dbt asset passes
+(`dbt_cli_args`), from the venv's dbt. As a command, this module is the ingest half:
+`python -m prod_pipelines.bench.bare --warehouse FILE --landing DIR --start D1 --end D2`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+
+from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+
+def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
+    """Loads every feed's partitions [start, end] like the raw assets do; returns the rows accepted."""
+    import duckdb
+
+    from prod_pipelines.landing.contracts import CONTRACTS
+    from prod_pipelines.landing.loader import ensure_tables, load_partition
+
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    accepted = 0
+    with duckdb.connect(str(warehouse)) as conn:
+        for contract in CONTRACTS.values():
+            ensure_tables(conn, contract)
+            for day in days:
+                accepted += load_partition(conn, contract, landing_dir, day).rows_accepted
+    return accepted
+
+
+def dbt_command(warehouse: Path, start: date, end: date) -> list[str]:
+    """`dbt build` for the as-of days [start, end], with the arguments the Dagster asset builds."""
+    import dagster as dg
+
+    from prod_pipelines.assets.dbt import dbt_cli_args
+
+    window = dg.TimeWindow(datetime.combine(start, time(), timezone.utc),
+                           datetime.combine(end + timedelta(days=1), time(), timezone.utc))
+    return [DBT_EXECUTABLE, *dbt_cli_args(window, str(warehouse)),
+            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+
+
+def dbt_env(target_dir: Path) -> dict[str, str]:
+    """The variables putting dbt's artifacts and logs in the bench's own folder (never the project's shared `target/`),
+    seeded with the project's partial-parse file as dagster-dbt does for each invocation."""
+    target_dir.mkdir(parents=True, exist_ok=True)
+    partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+    if partial.exists() and not (target_dir / partial.name).exists():
+        shutil.copyfile(partial, target_dir / partial.name)
+    return {"DBT_TARGET_PATH": str(target_dir), "DBT_LOG_PATH": str(target_dir),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--warehouse", type=Path, required=True)
+    parser.add_argument("--landing", type=Path, required=True)
+    parser.add_argument("--start", type=date.fromisoformat, required=True)
+    parser.add_argument("--end", type=date.fromisoformat, required=True)
+    args = parser.parse_args(argv)
+    rows = ingest(args.warehouse, args.landing.resolve(), args.start, args.end)
+    print(f"ingested {rows} rows")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
