@@ -48,7 +48,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None, timeout: float = 300) -> Iterator[UiServer]:
+def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None,
+               timeout: float = 300) -> Iterator[UiServer]:
     """`dagster dev` on `data_dir` (which must already hold a landing zone) until the block exits."""
     settings = Settings(data_dir=Path(data_dir).resolve(), start_date=start_date)
     home = prepare_dagster_home(settings)
