@@ -62,7 +62,7 @@ def run(command: list[str], log: Path, env: dict[str, str] | None = None, cwd: P
     with out.open("w") as stdout, err.open("w") as stderr:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=cwd, start_new_session=True)
-        sampler = _TreeSampler(process.pid)
+        sampler = TreeSampler(process.pid)
         sampler.start()
         watchdog = threading.Timer(timeout, _kill_group, [process.pid])
         watchdog.start()
@@ -86,7 +86,7 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-class _TreeSampler(threading.Thread):
+class TreeSampler(threading.Thread):
     def __init__(self, root: int):
         super().__init__(daemon=True)
         self.root, self.peak_mb, self._done = root, 0.0, threading.Event()

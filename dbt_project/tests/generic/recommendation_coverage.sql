@@ -2,10 +2,17 @@
   Coverage: the share of active stores that got at least one recommendation, per as-of day of the
   run window. Fails below an absolute floor, or below a ratio of the recent median (a sudden drop
   such as an inventory feed covering only part of the stores) once the recent median covers at
-  least `min_stores` stores: over a handful of stores a ratio is noise. Returns the numbers to act on.
+  least `min_stores` stores: over a handful of stores a ratio is noise. Days with less than
+  `min_history_days` of loaded sales (the first days of a backfill) are not judged: without sales
+  history there is nothing to recommend. Returns the numbers to act on.
 -#}
-{% test recommendation_coverage(model, stores_model, min_share=0.2, min_ratio_to_recent=0.7, min_stores=30, recent_days=7) %}
+{% test recommendation_coverage(model, stores_model, orders_model, min_share=0.2, min_ratio_to_recent=0.7,
+                                min_stores=30, recent_days=7, min_history_days=7) %}
 with
+
+sales_history as (
+    select min(order_date) as first_order_date from {{ orders_model }}
+),
 
 active as (
     select as_of_date, count(*) as active_stores
@@ -47,6 +54,7 @@ select
     round(recent_median, 4) as recent_median, {{ min_share }} as min_share, {{ min_ratio_to_recent }} as min_ratio_to_recent
 from judged
 where {{ in_window('as_of_date') }}
+    and as_of_date >= (select first_order_date from sales_history) + {{ min_history_days - 1 }}
     and (coverage < {{ min_share }}
          or (recent_days_seen >= 3 and recent_median_stores >= {{ min_stores }}
              and coverage < {{ min_ratio_to_recent }} * recent_median))

@@ -1,0 +1,89 @@
+"""`python -m prod_pipelines.bench [--scales 0.1,1] [--sf3] [--repeat 3]`: measure, check, write docs/benchmarks.md.
+
+Exits 1 (and writes nothing) when two ways of computing the central result disagree; a missed
+performance target is reported in the document, not an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from prod_pipelines.bench import document, machine, runs
+from prod_pipelines.bench.checksum import ResultsDiffer
+from prod_pipelines.bench.contract_rate import measure_contract_rate
+from prod_pipelines.bench.measure import CommandFailed
+from prod_pipelines.bench.overhead import measure_overhead
+from prod_pipelines.bench.scenarios import Bench
+from prod_pipelines.bench.targets import evaluate
+from prod_pipelines.settings import REPO_ROOT, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.repeat < 1 or args.samples < 1:
+        parser.error("--repeat and --samples must be at least 1")
+    scales = sorted({float(s) for s in args.scales.split(",")} | ({3.0} if args.sf3 else set()))
+    work = (args.work_dir or Settings.from_env().data_dir / "bench").resolve()
+    command = "python -m prod_pipelines.bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+    about = machine.describe()
+    print(f"bench: scales {', '.join(f'{s:g}' for s in scales)}, {args.repeat} run(s) per figure, work dir {work}")
+    print("  " + ", ".join(f"{k} {v}" for k, v in about.items()))
+    print(f"  load average now {machine.load_average():.1f} on {about['cores']} cores"
+          + (" (busy: timings will be stretched)" if machine.load_average() > 1.5 else ""), flush=True)
+    monitor, started = machine.LoadMonitor(), time.perf_counter()
+    try:
+        from prod_pipelines.assets.dbt import ensure_manifest
+
+        ensure_manifest()  # every timed run starts with the dbt project parsed
+        results = []
+        for scale in scales:
+            print(f"SF {scale:g}", flush=True)
+            bench = Bench(work, scale, args.repeat, args.samples, keep=args.keep)
+            results.append(bench.run())
+        smallest = Bench(work, scales[0], 1, 1)
+        print("orchestration overhead", flush=True)
+        overhead_dir = runs.fresh_data_dir(work / "overhead", smallest.landing)
+        overhead = measure_overhead(overhead_dir, smallest.start, args.repeat, work / "overhead-logs")
+        rate_scale = 1.0 if 1.0 in scales else scales[-1]
+        rate_bench = Bench(work, rate_scale, 1, 1)
+        print(f"contract validation throughput (SF {rate_scale:g} inventory)", flush=True)
+        rate = measure_contract_rate(rate_bench.landing, "inventory", rate_bench.end, rate_scale, args.repeat,
+                                     work / "contract-rate")
+    except ResultsDiffer as error:
+        print(f"\nBENCH FAILED: the ways of computing the central result disagree.\n{error}", file=sys.stderr)
+        return 1
+    except CommandFailed as error:
+        print(f"\nBENCH FAILED: a measured command failed.\n{error}", file=sys.stderr)
+        return 1
+    load = monitor.stop()
+    outcomes = evaluate(results, overhead)
+    generated = document.render(command, args.repeat, about, load, int(about["cores"]), results, overhead, rate,
+                                outcomes)
+    document.write(args.doc, generated)
+    print(f"\nwrote {args.doc} after {(time.perf_counter() - started) / 60:.1f} min")
+    for outcome in outcomes:
+        status = {True: "met", False: "MISSED", None: "not measured"}[outcome.met]
+        print(f"  {status:<12} {outcome.target}: {outcome.measured}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m prod_pipelines.bench", description=__doc__)
+    parser.add_argument("--scales", default="0.1,1", help="comma-separated scale factors (default 0.1,1)")
+    parser.add_argument("--sf3", action="store_true", help="also measure SF 3 (3,000 stores, ~300k lines a day)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
+    parser.add_argument("--samples", type=int, default=5,
+                        help="single-day runs at each end of the range for the per-partition estimate (default 5)")
+    parser.add_argument("--work-dir", type=Path, help="where landing zones and runs go (default <data dir>/bench)")
+    parser.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--keep", action="store_true", help="keep each run's data dir for inspection")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
