@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export PROD_PIPELINES_DATA_DIR := $(DATA_DIR)
 
-.PHONY: install run test dev bench clean
+.PHONY: install browser run test dev bench clean
 
 $(BIN)/prod-pipelines: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ run: install
 	$(BIN)/prod-pipelines seed --start $(RUN_START) --end $(RUN_END) --scale $(RUN_SCALE)
 	$(BIN)/prod-pipelines backfill --start $(RUN_START) --end $(RUN_END)
 
-test: install
+# The browser tests drive Debian's chromium; install it from the distribution when it is missing.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 dev: install

@@ -13,6 +13,11 @@ from prod_pipelines.settings import DATA_DIR_VAR, REPO_ROOT, Settings
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt usage statistics off, whatever the profile says
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["impact"]:  # its own parser: prod-pipelines impact --help
+        from prod_pipelines.impact import main_impact
+
+        return main_impact(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if getattr(args, "data_dir", None):
@@ -63,6 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     iowa.add_argument("--start", type=date.fromisoformat, help="first day to publish (default: first order date)")
     iowa.add_argument("--end", type=date.fromisoformat, help="last day to publish (default: last order date)")
     iowa.set_defaults(command=_import_iowa)
+
+    sub.add_parser("impact", help="who depends on an asset or column: prod-pipelines impact raw/inventory.on_hand_qty",
+                   add_help=False)
 
     dictionary = sub.add_parser("data-dictionary", help="regenerate docs/data-dictionary.md from the dbt manifest")
     dictionary.set_defaults(command=_data_dictionary)

@@ -63,11 +63,13 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
                   "max_change_share": consumer.max_change_share},
         required_resource_keys={"warehouse", target_key},
         pool="warehouse",
+        output_required=False,
     )
-    def deliver_newest(context: dg.AssetExecutionContext, config: DeliveryConfig) -> dg.MaterializeResult:
+    def deliver_newest(context: dg.AssetExecutionContext, config: DeliveryConfig):
         partition = newest_complete_partition(context.instance, export_key, consumer)
-        if partition is None:
-            raise dg.Failure(f"{consumer.export_model} has no complete partition for {consumer.name} to deliver yet")
+        if partition is None:  # e.g. the weekly email before the first Monday: nothing is due, nothing is sent
+            context.log.info(f"{consumer.name}: no complete partition of {consumer.export_model} to deliver yet")
+            return
         destination = getattr(context.resources, target_key).build()
         is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
         table = f"exports.{consumer.export_model}"
@@ -85,6 +87,6 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
             r = outcome.receipt
             metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
                          "changed": r.changed, "removed": r.removed}
-        return dg.MaterializeResult(metadata=metadata)
+        yield dg.MaterializeResult(metadata=metadata)
 
     return deliver_newest
