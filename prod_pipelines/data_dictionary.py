@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from prod_pipelines.assets.dbt import DBT_PROJECT, ensure_manifest
+from prod_pipelines.catalog import column_schema
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.settings import REPO_ROOT
 
@@ -37,10 +38,10 @@ def render() -> str:
             consumer = meta.get("consumer")
             lines += [f"Owner: {owner}" + (f"; consumer: {consumer['name']} ({consumer['destination']}, "
                                            f"{consumer['sla']})" if consumer else ""), ""]
-            if node["columns"]:
+            schema = column_schema(f"{layer}/{node['name']}", node["columns"])
+            if schema is not None:
                 lines += ["| column | type | description |", "|---|---|---|"]
-                lines += [f"| `{c['name']}` | {c.get('data_type') or ''} | {' '.join((c.get('description') or '').split())} |"
-                          for c in node["columns"].values()]
+                lines += [f"| `{c.name}` | {c.type} | {' '.join((c.description or '').split())} |" for c in schema.columns]
                 lines.append("")
             checks = sorted(tests_by_model.get(node["unique_id"], []))
             if checks:
@@ -49,4 +50,8 @@ def render() -> str:
 
 
 def write() -> None:
+    from prod_pipelines.catalog import LINEAGE_FILE, load_lineage, render_lineage
+
+    LINEAGE_FILE.write_text(render_lineage())
+    load_lineage.cache_clear()
     TARGET.write_text(render())

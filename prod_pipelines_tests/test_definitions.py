@@ -41,6 +41,27 @@ def test_every_asset_has_a_description_an_owner_a_tier_and_a_layer_group(graph):
         assert node.group_name == key.path[0], f"{name} is in group {node.group_name}"
 
 
+def test_every_asset_has_a_column_schema_and_every_dbt_asset_its_column_lineage(graph):
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        schema = node.metadata.get("dagster/column_schema")
+        assert schema is not None and len(schema.columns) >= 3, f"{key.to_user_string()} has no column schema"
+        if key.path[0] in ("staging", "intermediate", "marts", "exports"):
+            lineage = node.metadata.get("dagster/column_lineage")
+            assert lineage is not None, f"{key.to_user_string()} has no column lineage"
+            assert set(lineage.deps_by_column) == {c.name for c in schema.columns}
+
+
+def test_column_lineage_follows_a_quantity_from_orders_to_the_retailer_export(graph):
+    def deps(asset: str, column: str) -> set[str]:
+        lineage = _node(graph, asset).metadata["dagster/column_lineage"]
+        return {f"{d.asset_key.to_user_string()}:{d.column_name}" for d in lineage.deps_by_column[column]}
+
+    assert deps("exports/exp_retailer_app__top_items", "market_units_l90") == {"marts/top_items_not_carried:units_l90"}
+    assert "staging/stg_orders:quantity" in deps("intermediate/int_market_sales_ranked", "units_l90")
+    assert deps("staging/stg_orders", "quantity") == {"raw/orders:quantity"}
+
+
 def test_asset_keys_follow_the_layers_and_cover_every_feed_and_consumer(graph):
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {f"raw/{feed}" for feed in FEEDS} <= keys
@@ -95,7 +116,10 @@ def test_dbt_tests_surface_as_asset_checks_on_their_models(graph):
     assert "exports/exp_salesforce__store_recommendations" in checked
 
 
-def test_the_committed_data_dictionary_is_current():
+def test_the_committed_data_dictionary_and_column_lineage_are_current():
+    from prod_pipelines.catalog import LINEAGE_FILE, render_lineage
     from prod_pipelines.data_dictionary import TARGET, render
 
-    assert TARGET.read_text() == render(), "run `prod-pipelines data-dictionary` and commit docs/data-dictionary.md"
+    hint = "run `prod-pipelines data-dictionary` and commit the result"
+    assert LINEAGE_FILE.read_text() == render_lineage(), hint
+    assert TARGET.read_text() == render(), hint

@@ -14,6 +14,7 @@ import dagster as dg
 from dagster._utils import run_with_concurrent_update_guard
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from prod_pipelines.catalog import column_lineage, column_schema
 from prod_pipelines.partitions import dbt_vars
 from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from prod_pipelines.warehouse import Warehouse
@@ -63,6 +64,18 @@ class LayeredTranslator(DagsterDbtTranslator):
     def get_owners(self, props: Mapping[str, Any]) -> list[str] | None:
         owner = props.get("meta", {}).get("owner")
         return [owner] if owner else None
+
+    def get_metadata(self, props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Every column (not only the documented ones) and each column's lineage, from catalog.py."""
+        metadata = dict(super().get_metadata(props))
+        asset = self.get_asset_key(props).to_user_string()
+        schema = column_schema(asset, props.get("columns"))
+        lineage = column_lineage(asset)
+        if schema is not None:
+            metadata["dagster/column_schema"] = schema
+        if lineage is not None:
+            metadata["dagster/column_lineage"] = lineage
+        return metadata
 
     def get_tags(self, props: Mapping[str, Any]) -> Mapping[str, str]:
         tier = props.get("meta", {}).get("tier")

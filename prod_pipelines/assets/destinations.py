@@ -8,6 +8,7 @@ from datetime import date
 
 import dagster as dg
 
+from prod_pipelines.catalog import column_schema
 from prod_pipelines.delivery.consumers import Consumer
 from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
 from prod_pipelines.delivery.ledger import Ledger
@@ -58,7 +59,8 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
         owners=[consumer.owner],
         kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination.split("_")[0]},
         tags={"tier": "gold", "consumer": consumer.name},
-        metadata={"export": consumer.export_model, "destination": consumer.destination, "sla": consumer.sla,
+        metadata={**({"dagster/column_schema": schema} if (schema := column_schema(export_key.to_user_string())) else {}),
+                  "export": consumer.export_model, "destination": consumer.destination, "sla": consumer.sla,
                   "send_on": consumer.send_on, "key": ", ".join(consumer.key),
                   "max_change_share": consumer.max_change_share},
         required_resource_keys={"warehouse", target_key},
