@@ -37,5 +37,10 @@ test: install browser
 dev: install
 	$(BIN)/prod-pipelines dev
 
+# The benchmark (not a test): SF 0.1 and SF 1 by default, `make bench BENCH_ARGS=--sf3` adds SF 3.
+# Writes docs/benchmarks.md.
+bench: install
+	$(BIN)/python -m prod_pipelines.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(DATA_DIR) dbt_project/target dbt_project/logs

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -104,3 +104,20 @@ def test_an_unreadable_file_stops_the_partition_with_its_name(tmp_path, warehous
     write(tmp_path, "orders", "broken.parquet", "this is not parquet")
     with pytest.raises(LandingError, match="broken.parquet: unreadable file"):
         load_partition(warehouse, CONTRACTS["orders"], tmp_path, DAY)
+
+
+def test_a_snapshot_that_drops_far_below_its_weekday_median_blocks_and_growth_only_warns(warehouse):
+    import dagster as dg
+
+    from prod_pipelines.assets.raw_checks import row_count_result
+    from prod_pipelines.landing.loader import PartitionLoad
+
+    mondays = [date(2025, 1, 6) + timedelta(weeks=w) for w in range(5)]
+    for day, rows in zip(mondays, [10, 10, 10, 100, 2]):
+        warehouse.execute("insert into raw.inventory select ?, ?, 'S' || i, 'K1', 1, 'f.csv', i from range(?) t(i)",
+                          [day, day, rows])
+    grew = row_count_result(warehouse, CONTRACTS["inventory"], [PartitionLoad(day=mondays[3])])
+    dropped = row_count_result(warehouse, CONTRACTS["inventory"], [PartitionLoad(day=mondays[4])])
+    assert (grew.passed, grew.severity) == (False, dg.AssetCheckSeverity.WARN)
+    assert (dropped.passed, dropped.severity) == (False, dg.AssetCheckSeverity.ERROR)
+    assert dropped.metadata["observed_rows"].value == 2 and dropped.metadata["same_weekday_median"].value == 10

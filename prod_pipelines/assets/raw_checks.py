@@ -1,8 +1,10 @@
 """The checks each raw asset reports about the partitions it just loaded.
 
 - `contract` (WARN): were any rows rejected? Metadata: counts per rule and a sample of rejects.
-- `row_count_vs_history` (ERROR and blocking for snapshots, WARN for orders): is each partition's
-  row count within bounds of the same weekday's median? Metadata: observed, median, bounds.
+- `row_count_vs_history`: is each partition's row count within bounds of the same weekday's median?
+  A drop below the lower bound is ERROR and blocking for snapshots (a broken delivery, spec §4) and
+  WARN for orders (demand varies); growth above the upper bound is always WARN. Metadata: observed,
+  median, bounds.
 """
 
 import dagster as dg
@@ -49,7 +51,7 @@ def contract_result(conn: duckdb.DuckDBPyConnection, contract: Contract, loads: 
 def row_count_result(conn: duckdb.DuckDBPyConnection, contract: Contract, loads: list[PartitionLoad]) -> dg.AssetCheckResult:
     judged = [x.day for x in loads if x.arrived]
     verdicts = judge_row_counts(conn, contract.feed, judged, contract.count_bounds) if judged else []
-    outliers = [v for v in verdicts if not v.ok]
+    outliers = sorted((v for v in verdicts if not v.ok), key=lambda v: not v.dropped)  # drops first
     worst = outliers[0] if outliers else (verdicts[-1] if verdicts else None)
     metadata = {"partitions_judged": len(verdicts), "partitions_out_of_bounds": len(outliers)}
     if worst is not None:
@@ -60,9 +62,10 @@ def row_count_result(conn: duckdb.DuckDBPyConnection, contract: Contract, loads:
     if outliers:
         metadata["out_of_bounds"] = dg.MetadataValue.json(
             [{"dt": v.day.isoformat(), "rows": v.rows, "median": v.median} for v in outliers[:20]])
+    serious = contract.count_blocks and any(v.dropped for v in outliers)
     return dg.AssetCheckResult(
         check_name="row_count_vs_history",
         passed=not outliers,
-        severity=dg.AssetCheckSeverity.ERROR if contract.count_blocks else dg.AssetCheckSeverity.WARN,
+        severity=dg.AssetCheckSeverity.ERROR if serious else dg.AssetCheckSeverity.WARN,
         metadata=metadata,
     )

@@ -36,13 +36,14 @@ class Figure:
 
     def steps(self) -> dict[str, Stats]:
         """Median step durations of Dagster runs, freshness checks summed into one line, plus the time
-        spent in the run between steps and outside the run (process start, definitions, summary)."""
+        spent in the run between steps and outside it (process start, definitions, creating the run
+        with its planned events, the summary)."""
         names = dict.fromkeys(_group(k) for r in self.runs for k in r.steps)
         table = {name: Stats.of([sum(v for k, v in r.steps.items() if _group(k) == name) for r in self.runs])
                  for name in names}
         if table:
             table["(in the run, between steps)"] = Stats.of([r.run_seconds - sum(r.steps.values()) for r in self.runs])
-            table["(outside the run: start, definitions, summary)"] = Stats.of([r.seconds - r.run_seconds for r in self.runs])
+            table["(outside the run: start, definitions, run creation, summary)"] = Stats.of([r.seconds - r.run_seconds for r in self.runs])
         return table
 
 

@@ -21,7 +21,7 @@ create or replace temp macro landing_text(feed) as table
     select * exclude (filename)
     from (
         select * from read_csv(getvariable('landing') || '/' || feed || '/dt=*/*.csv*',
-            header = true, all_varchar = true, union_by_name = true,
+            header = true, delim = ',', quote = '"', escape = '"', all_varchar = true, union_by_name = true,
             hive_partitioning = true, hive_types = {'dt': date}, filename = true)
         union all by name
         select columns(* exclude (dt, filename))::varchar, dt, filename
@@ -49,21 +49,18 @@ select dt as snapshot_date, text_value(sku_id) as sku_id, text_value(category) a
 from landing_text('products')
 where dt < getvariable('max_date')::date;
 
--- Rule 1 reads the order date from `ordered_at` (UTC); only days some window needs are read.
+-- Rule 1's order date is the folder's `dt` (the contract makes `ordered_at`'s UTC date equal it);
+-- only the days some window needs are read.
 create or replace temp table order_lines as
-select order_date, store_id, sku_id, quantity, line_amount
-from (
-    select cast(try_cast(trim(ordered_at) as timestamptz) as date) as order_date,
-        text_value(store_id) as store_id, text_value(sku_id) as sku_id,
-        try_cast(trim(quantity) as bigint) as quantity, try_cast(trim(line_amount) as decimal(18, 4)) as line_amount
-    from landing_text('orders')
-    where dt >= getvariable('first_order_day') and dt < getvariable('max_date')::date
-)
-where order_date >= getvariable('first_order_day') and order_date < getvariable('max_date')::date;
+select dt as order_date, text_value(store_id) as store_id, text_value(sku_id) as sku_id,
+    try_cast(trim(quantity) as bigint) as quantity, try_cast(trim(line_amount) as decimal(18, 4)) as line_amount
+from landing_text('orders')
+where dt >= getvariable('first_order_day') and dt < getvariable('max_date')::date;
 
+-- Rules 6 and 7 need, per day, which stores sent a snapshot and which items they hold (on hand > 0).
 create or replace temp table inventory as
-select try_cast(trim(snapshot_date) as date) as as_of_date, text_value(store_id) as store_id,
-    text_value(sku_id) as sku_id, try_cast(trim(on_hand_qty) as bigint) as on_hand_qty
+select dt as as_of_date, text_value(store_id) as store_id, text_value(sku_id) as sku_id,
+    try_cast(trim(on_hand_qty) as bigint) > 0 as carried
 from landing_text('inventory')
 where dt >= getvariable('min_date')::date and dt < getvariable('max_date')::date;
 
@@ -144,23 +141,24 @@ qualify market_rank <= getvariable('top_n');
 -- carry (on hand > 0) and may sell (beer_wine: no spirits), ranked within the store.
 create or replace table floor_top_items as
 with candidate_stores as (
-    select as_of_date, store_id, market_id, license_type
+    select stores_as_of.as_of_date, stores_as_of.store_id, stores_as_of.market_id, stores_as_of.license_type
     from stores_as_of
-    where is_active and exists (
-        select 1 from inventory
-        where inventory.as_of_date = stores_as_of.as_of_date and inventory.store_id = stores_as_of.store_id)
+    join (select distinct as_of_date, store_id from inventory) as snapshots using (as_of_date, store_id)
+    where stores_as_of.is_active
+),
+carried_top_sellers as (
+    select inventory.as_of_date, inventory.store_id, inventory.sku_id
+    from inventory
+    semi join market_top using (as_of_date, sku_id)
+    where inventory.carried
 ),
 offered as (
     select candidate_stores.as_of_date, candidate_stores.store_id, candidate_stores.market_id,
         market_top.sku_id, market_top.market_rank, market_top.units_l90, market_top.revenue_l90
     from candidate_stores
-    join market_top on market_top.as_of_date = candidate_stores.as_of_date
-        and market_top.market_id = candidate_stores.market_id
+    join market_top using (as_of_date, market_id)
+    anti join carried_top_sellers using (as_of_date, store_id, sku_id)
     where not (candidate_stores.license_type = 'beer_wine' and market_top.category = 'spirits')
-        and not exists (
-            select 1 from inventory
-            where inventory.as_of_date = candidate_stores.as_of_date and inventory.store_id = candidate_stores.store_id
-                and inventory.sku_id = market_top.sku_id and inventory.on_hand_qty > 0)
 )
 select as_of_date, store_id, market_id, sku_id, market_rank, units_l90, revenue_l90,
     cast(row_number() over (partition by as_of_date, store_id order by market_rank) as integer) as store_rank

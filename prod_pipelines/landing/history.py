@@ -33,8 +33,18 @@ class CountVerdict:
     high: float | None
 
     @property
+    def dropped(self) -> bool:
+        """Far fewer rows than usual: a broken delivery (spec §4), which stops the partition."""
+        return self.median is not None and self.rows < self.low
+
+    @property
+    def grew(self) -> bool:
+        """Far more rows than usual: worth a look (a new chain onboarding?), not a reason to stop."""
+        return self.median is not None and self.rows > self.high
+
+    @property
     def ok(self) -> bool:
-        return self.median is None or self.low <= self.rows <= self.high
+        return not (self.dropped or self.grew)
 
 
 def judge_row_counts(conn: duckdb.DuckDBPyConnection, feed: str, days: list[date], bounds: Bounds) -> list[CountVerdict]:
