@@ -72,6 +72,14 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("impact", help="who depends on an asset or column: prod-pipelines impact raw/inventory.on_hand_qty",
                    add_help=False)
 
+    canary = sub.add_parser("canary", help="build one day of marts and exports from a changed dbt project into "
+                                           "canary_* schemas and report the difference with the main tables")
+    canary.add_argument("--date", type=date.fromisoformat, required=True, help="the as-of day to compare")
+    canary.add_argument("--project-dir", help="the changed dbt project (default: this repository's)")
+    canary.add_argument("--format", choices=("table", "json"), default="table")
+    canary.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    canary.set_defaults(command=_canary)
+
     dictionary = sub.add_parser("data-dictionary", help="regenerate docs/data-dictionary.md from the dbt manifest")
     dictionary.set_defaults(command=_data_dictionary)
 
@@ -172,6 +180,19 @@ def _reported(outcome) -> bool:
     if not outcome.success:
         print(f"error: {outcome.job} run {outcome.run_id} failed:\n{outcome.error}", file=sys.stderr)
     return outcome.success
+
+
+def _canary(args: argparse.Namespace) -> int:
+    import json
+
+    from prod_pipelines import canary
+    from prod_pipelines.settings import DBT_PROJECT_DIR
+
+    settings = Settings.from_env()
+    canary.build(settings, args.date, Path(args.project_dir).resolve() if args.project_dir else DBT_PROJECT_DIR)
+    diff = canary.compare(settings, args.date)
+    print(json.dumps(diff, indent=1) if args.format == "json" else canary.report(diff))
+    return 0
 
 
 def _data_dictionary(args: argparse.Namespace) -> int:

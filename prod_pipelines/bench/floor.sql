@@ -1,7 +1,8 @@
 -- The raw DuckDB floor: spec §2 in one hand-written script, straight from the landing files.
 --
--- No contracts, no rejects, no dbt, no Dagster: the least work that yields the central result, to
--- measure the pipeline against and to cross-check its models (written without reading them).
+-- No contracts, no rejects, no dbt, no Dagster: about the least work that yields the central result,
+-- to measure the pipeline against. Written from the spec, apart from the dbt models (other joins: ASOF
+-- for rule 2, sliding RANGE frames for rule 5), so that agreeing with them is a cross-check of both.
 -- Grain of the output table `floor_top_items`: one row per as-of day D, store and recommended item.
 --
 -- Inputs, as DuckDB variables:
@@ -57,13 +58,6 @@ select dt as order_date, text_value(store_id) as store_id, text_value(sku_id) as
 from landing_text('orders')
 where dt >= getvariable('first_order_day') and dt < getvariable('max_date')::date;
 
--- Rules 6 and 7 need, per day, which stores sent a snapshot and which items they hold (on hand > 0).
-create or replace temp table inventory as
-select dt as as_of_date, text_value(store_id) as store_id, text_value(sku_id) as sku_id,
-    try_cast(trim(on_hand_qty) as bigint) > 0 as carried
-from landing_text('inventory')
-where dt >= getvariable('min_date')::date and dt < getvariable('max_date')::date;
-
 -- Rule 2: for each D, the snapshot of D or the latest one before it (an ASOF join per feed).
 create or replace temp table stores_as_of as
 select days.as_of_date, stores.*
@@ -84,18 +78,22 @@ join products on products.snapshot_date = published.snapshot_date;
 -- Rule 3: a line's market is its store's market as of D. Days whose store->market maps are equal
 -- share one attribution of the lines, so the sums below are done once per distinct map, not per D.
 create or replace temp table day_maps as
-select as_of_date, md5(string_agg(store_id || chr(31) || market_id, chr(30) order by store_id)) as map_id
-from stores_as_of
-where store_id is not null and market_id is not null
-group by as_of_date;
+select as_of_date, dense_rank() over (order by map_key) as map_id
+from (
+    select as_of_date, string_agg(store_id || chr(31) || market_id, chr(30) order by store_id) as map_key
+    from stores_as_of
+    where store_id is not null and market_id is not null
+    group by as_of_date
+);
 
 create or replace temp table map_stores as
 select distinct day_maps.map_id, stores_as_of.store_id, stores_as_of.market_id
 from day_maps join stores_as_of using (as_of_date)
 where stores_as_of.store_id is not null and stores_as_of.market_id is not null;
 
--- Rule 5: net units and revenue per market and item over W(D) = [D-89, D], as a sliding RANGE
--- frame over daily sums; a zero row at every as-of day makes each D a frame end of its own.
+-- Rules 4 and 5: net units and revenue per market and eligible item over W(D) = [D-89, D], as a
+-- sliding RANGE frame over daily sums; a zero row at every as-of day D where the item is eligible
+-- makes D a frame end of its own.
 create or replace temp table market_sums as
 with map_days as (
     select map_id, min(as_of_date) - (getvariable('window_days') - 1) as first_day, max(as_of_date) as last_day
@@ -113,7 +111,10 @@ daily as (
 frame_ends as (
     select pairs.map_id, pairs.market_id, pairs.sku_id, day_maps.as_of_date as day, 0 as units,
         0::decimal(18, 4) as revenue, true as is_as_of_day
-    from (select distinct map_id, market_id, sku_id from daily) as pairs join day_maps using (map_id)
+    from (select distinct map_id, market_id, sku_id from daily) as pairs
+    join day_maps using (map_id)
+    join items_as_of on items_as_of.as_of_date = day_maps.as_of_date and items_as_of.sku_id = pairs.sku_id
+    where items_as_of.is_eligible
 ),
 framed as (
     select *,
@@ -137,27 +138,40 @@ join items_as_of on items_as_of.as_of_date = market_sums.as_of_date and items_as
 where items_as_of.is_eligible
 qualify market_rank <= getvariable('top_n');
 
+-- Rules 6 and 7 read the inventory snapshots of D once: which stores sent one, and which of their
+-- market's top sellers they hold (on hand > 0); the other items cannot matter.
+create or replace temp table store_snapshots as
+with snapshot_rows as (
+    select dt as as_of_date, text_value(store_id) as store_id, text_value(sku_id) as sku_id,
+        try_cast(trim(on_hand_qty) as bigint) > 0 as carried
+    from landing_text('inventory')
+    where dt >= getvariable('min_date')::date and dt < getvariable('max_date')::date
+),
+top_sellers as (select distinct as_of_date, sku_id, true as is_top from market_top)
+select snapshot_rows.as_of_date, snapshot_rows.store_id,
+    list(snapshot_rows.sku_id) filter (where snapshot_rows.carried and top_sellers.is_top) as carried_top_sellers
+from snapshot_rows
+left join top_sellers using (as_of_date, sku_id)
+group by all;
+
 -- Rules 6-9: active stores with a snapshot for D get their market's top sellers that they do not
 -- carry (on hand > 0) and may sell (beer_wine: no spirits), ranked within the store.
 create or replace table floor_top_items as
 with candidate_stores as (
     select stores_as_of.as_of_date, stores_as_of.store_id, stores_as_of.market_id, stores_as_of.license_type
     from stores_as_of
-    join (select distinct as_of_date, store_id from inventory) as snapshots using (as_of_date, store_id)
+    join store_snapshots using (as_of_date, store_id)
     where stores_as_of.is_active
 ),
-carried_top_sellers as (
-    select inventory.as_of_date, inventory.store_id, inventory.sku_id
-    from inventory
-    semi join market_top using (as_of_date, sku_id)
-    where inventory.carried
+carried as (
+    select as_of_date, store_id, unnest(carried_top_sellers) as sku_id from store_snapshots
 ),
 offered as (
     select candidate_stores.as_of_date, candidate_stores.store_id, candidate_stores.market_id,
         market_top.sku_id, market_top.market_rank, market_top.units_l90, market_top.revenue_l90
     from candidate_stores
     join market_top using (as_of_date, market_id)
-    anti join carried_top_sellers using (as_of_date, store_id, sku_id)
+    anti join carried using (as_of_date, store_id, sku_id)
     where not (candidate_stores.license_type = 'beer_wine' and market_top.category = 'spirits')
 )
 select as_of_date, store_id, market_id, sku_id, market_rank, units_l90, revenue_l90,
