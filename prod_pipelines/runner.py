@@ -35,6 +35,11 @@ def prepare_dagster_home(settings: Settings) -> Path:
         settings.require(DAGSTER_PG_URL_VAR)
     if not (home / "dagster.yaml").exists():
         shutil.copyfile(INSTANCE_TEMPLATES / settings.dagster_instance_template, home / "dagster.yaml")
+        # Create the storage tables now, once: a webserver, a daemon and a CLI starting together on
+        # a new instance would each try to create them ("table ... already exists").
+        instance = dg.DagsterInstance.from_config(str(home))
+        instance.get_run_records(limit=1)
+        instance.dispose()
     return home
 
 
