@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat and --samples must be at least 1")
     scales = sorted({float(s) for s in args.scales.split(",")} | ({3.0} if args.sf3 else set()))
     work = (args.work_dir or Settings.from_env().data_dir / "bench").resolve()
-    command = "python -m prod_pipelines.bench " + shlex.join(sys.argv[1:] if argv is None else argv)
+    command = ("python -m prod_pipelines.bench " + shlex.join(sys.argv[1:] if argv is None else argv)).strip()
     about = machine.describe()
-    print(f"bench: scales {', '.join(f'{s:g}' for s in scales)}, {args.repeat} run(s) per figure, work dir {work}")
+    print(f"bench: SF {' and '.join(f'{s:g}' for s in scales)}; {args.repeat} run(s) per figure; work dir {work}")
     print("  " + ", ".join(f"{k} {v}" for k, v in about.items()))
     print(f"  load average now {machine.load_average():.1f} on {about['cores']} cores"
           + (" (busy: timings will be stretched)" if machine.load_average() > 1.5 else ""), flush=True)
@@ -77,8 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scales", default="0.1,1", help="comma-separated scale factors (default 0.1,1)")
     parser.add_argument("--sf3", action="store_true", help="also measure SF 3 (3,000 stores, ~300k lines a day)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
-    parser.add_argument("--samples", type=int, default=5,
-                        help="single-day runs at each end of the range for the per-partition estimate (default 5)")
+    parser.add_argument("--samples", type=int, default=3,
+                        help="single-day runs at each end of the range for the per-partition estimate (default 3)")
     parser.add_argument("--work-dir", type=Path, help="where landing zones and runs go (default <data dir>/bench)")
     parser.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep each run's data dir for inspection")

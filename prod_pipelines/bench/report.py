@@ -83,9 +83,11 @@ def steps(results: list[ScaleResult]) -> str:
 
 
 def bare_split(results: list[ScaleResult]) -> str:
-    rows = [[f"{label}: {part}", *(r.figures[key].part(part).text() for r in results)]
+    rows = [[f"{label}: {part}", *(f"{r.figures[key].part(part).text()}, "
+                                   f"{max(run.parts[part].max_rss_mb for run in r.figures[key].runs):,.0f} MB"
+                                   for r in results)]
             for key, label in (("bare_day", "One day"), ("bare_90", "90 days")) for part in ("ingest", "dbt build")]
-    return table(["bare dbt, by process", *(f"SF {r.scale:g}" for r in results)], rows)
+    return table(["bare dbt, by process (time, peak RSS)", *(f"SF {r.scale:g}" for r in results)], rows)
 
 
 def extrapolation(results: list[ScaleResult]) -> str:
