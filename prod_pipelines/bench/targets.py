@@ -12,6 +12,8 @@ TARGET_SCALE = 1.0
 # Cost is "linear in SF" when growing the data k-fold grows the time at most k-fold (fixed costs make
 # it less), with this much room for noise.
 LINEAR_TOLERANCE = 1.15
+NAMES = {"dagster_day": "Dagster, one day", "bare_day": "bare dbt, one day", "floor_day": "floor, one day",
+         "dagster_90": "Dagster, 90 days", "bare_90": "bare dbt, 90 days", "floor_90": "floor, 90 days"}
 LINEAR_WAYS = (("dagster_day", "one day"), ("dagster_90", "90 days"), ("bare_90", "bare dbt 90 days"),
                ("floor_90", "floor 90 days"))
 
@@ -57,7 +59,8 @@ def _memory(r: ScaleResult | None) -> Outcome:
     if r is None:
         return Outcome(target, "SF 1 not run", None)
     name, figure = max(r.figures.items(), key=lambda item: item[1].tree_rss_mb)
-    return Outcome(target, f"{figure.tree_rss_mb / 1024:.2f} GB at most ({name})", figure.tree_rss_mb < 4096)
+    return Outcome(target, f"{figure.tree_rss_mb / 1024:.2f} GB at most ({NAMES.get(name, name)})",
+                   figure.tree_rss_mb < 4096)
 
 
 def _definitions(overhead: Overhead | None) -> Outcome:
