@@ -33,8 +33,17 @@ stores_with_snapshot as (
     select distinct as_of_date, store_id from inventory
 ),
 
+-- Only a market top seller can be excluded, so only those inventory rows are looked up: a small
+-- hash table probed by the snapshot, instead of one built over every row of it.
+top_seller_days as (
+    select distinct as_of_date, sku_id from market_top_sellers
+),
+
 carried as (
-    select as_of_date, store_id, sku_id from inventory where on_hand_qty > 0
+    select inventory.as_of_date, inventory.store_id, inventory.sku_id
+    from inventory
+    inner join top_seller_days using (as_of_date, sku_id)
+    where inventory.on_hand_qty > 0
 ),
 
 recommendable as (

@@ -6,4 +6,3 @@ select
     sku_id,
     on_hand_qty
 from {{ source('raw', 'inventory') }}
-where {{ in_window('dt') }}

@@ -10,4 +10,3 @@ select
     line_amount,
     ordered_at
 from {{ source('raw', 'orders') }}
-where {{ in_window('dt') }}

@@ -11,4 +11,3 @@ select
         then list_transform(string_split(seasonal_months, ','), lambda m: cast(trim(m) as integer))
     end as season_months
 from {{ source('raw', 'products') }}
-where {{ in_window('dt') }}

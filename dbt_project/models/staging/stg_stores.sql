@@ -8,4 +8,3 @@ select
     license_type,
     is_active
 from {{ source('raw', 'stores') }}
-where {{ in_window('dt') }}
