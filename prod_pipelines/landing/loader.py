@@ -71,10 +71,10 @@ def _replace(conn, contract: Contract, day: date, validated, load: PartitionLoad
             conn.register("rejected_rows", validated.rejects)
             conn.execute(
                 f"insert into raw.{contract.feed} select ?::date, {', '.join(contract.names)}, _file, _row_number "
-                f"from accepted_rows order by _file, _row_number", [day])
+                f"from accepted_rows", [day])  # already in file and row order; a sort here cost 0.13 s per SF 1 day
             conn.execute(
                 "insert into raw.rejects select ?, ?::date, file, row_number, rule, column_name, value "
-                "from rejected_rows order by file, row_number", [contract.feed, day])
+                "from rejected_rows", [contract.feed, day])
             conn.unregister("accepted_rows")
             conn.unregister("rejected_rows")
         conn.execute("commit")

@@ -64,17 +64,16 @@ def validate_partition(contract: Contract, day: date, files: dict[str, pl.DataFr
 
 def _parse(contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
     """Typed columns, plus `_raw_<c>` text and a `_bad_<c>` flag for every non-text column."""
-    parts = []
-    for c in contract.columns:
-        parts.append(f"{c.parse_sql()} as {c.name}")
-        if c.kind != "string":
-            parts.append(f"{c.name} as _raw_{c.name}")
-            parts.append(f"(trim({c.name}) <> '' and ({c.parse_sql()}) is null) as _bad_{c.name}")
+    checked = _typed_columns(contract)
+    parsed = ", ".join([f"{c.parse_sql()} as {c.name}" for c in contract.columns]
+                       + [f"{c.name} as _raw_{c.name}" for c in checked] + ["_file", "_row_number"])
+    # Each value is parsed once; its flag compares the result with the raw text.
+    flags = "".join(f", (trim(_raw_{c.name}) <> '' and {c.name} is null) as _bad_{c.name}" for c in checked)
     conn = duckdb.connect()
     try:
         conn.execute("set TimeZone = 'UTC'")
         conn.register("text_rows", text)
-        return conn.sql(f"select {', '.join(parts)}, _file, _row_number from text_rows").pl()
+        return conn.sql(f"select *{flags} from (select {parsed} from text_rows)").pl()
     finally:
         conn.close()
 
