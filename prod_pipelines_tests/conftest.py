@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 
 from prod_pipelines.settings import DATA_DIR_VAR, START_DATE_VAR
+from prod_pipelines_tests.fixtures.handmade import AS_OF_DATES, FIRST_DAY, write_handmade_landing
 
 
 def cli_env(data_dir: Path, start_date: date) -> dict[str, str]:
@@ -50,6 +51,14 @@ def run_pipeline() -> Iterator:
 
 
 @pytest.fixture(scope="session")
+def handmade_warehouse(run_pipeline, tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    """The hand-built landing zone (fixtures/handmade.py) through the whole pipeline, once per session."""
+    data_dir = tmp_path_factory.mktemp("handmade")
+    write_handmade_landing(data_dir)
+    return run_pipeline(data_dir, FIRST_DAY, max(AS_OF_DATES))
+
+
+@pytest.fixture(scope="session")
 def postgres_dsn() -> str:
     """The real PostgreSQL of the machine (127.0.0.1:5432, database test, trust auth).
 
@@ -72,8 +81,11 @@ def postgres_dsn() -> str:
 
 @pytest.fixture(scope="module")
 def postgres_schema(postgres_dsn: str) -> Iterator[str]:
-    """A schema of its own per test module, dropped afterwards."""
+    """A schema of its own per test module, dropped afterwards with any schema named `<it>_...`."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     yield name
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))
+        found = conn.execute("select nspname from pg_namespace where nspname = %s or starts_with(nspname, %s)",
+                             [name, f"{name}_"]).fetchall()
+        for (schema,) in found:
+            conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))

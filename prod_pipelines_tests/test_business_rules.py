@@ -9,16 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from prod_pipelines_tests.fixtures.handmade import (
-    AS_OF_DATES,
-    D1,
-    D2,
-    EXPECTED,
-    EXPECTED_UNMATCHED_LINES,
-    FIRST_DAY,
-    PRODUCTS,
-    write_handmade_landing,
-)
+from prod_pipelines_tests.fixtures.handmade import AS_OF_DATES, D1, D2, EXPECTED, EXPECTED_UNMATCHED_LINES, PRODUCTS
 
 Row = namedtuple(
     "Row", "as_of_date store_id market_id sku_id market_rank units_l90 revenue_l90 store_rank"
@@ -28,10 +19,8 @@ SPIRITS = {sku for rows in PRODUCTS.values() for sku, _, category, _, _ in rows 
 
 
 @pytest.fixture(scope="module")
-def warehouse(run_pipeline, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("handmade")
-    write_handmade_landing(data_dir)
-    return run_pipeline(data_dir, FIRST_DAY, max(AS_OF_DATES))
+def warehouse(handmade_warehouse):
+    return handmade_warehouse
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,8 @@
     {%- set source = arg_dict["temp_relation"] -%}
     {%- set column = config.require("window_column") -%}
     {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
-    select case when count(*) > 0
-        then error('{{ target }}: ' || count(*) || ' row(s) outside the window [{{ var("min_date") }}, {{ var("max_date") }})')
-    end from {{ source }} where not ({{ in_window(column) }});
+    {{ fail_if_rows(source, "not (" ~ in_window(column) ~ ")", target,
+                    "outside the window [" ~ var("min_date") ~ ", " ~ var("max_date") ~ ")") }};
     delete from {{ target }} where {{ in_window(column) }};
     insert into {{ target }} ({{ columns }}) select {{ columns }} from {{ source }};
 {% endmacro %}

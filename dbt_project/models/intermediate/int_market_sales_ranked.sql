@@ -5,10 +5,10 @@
   90 days [D-89, D]. One row per as-of day, market and ranked item (market_rank 1..25).
 
   Set-based over the whole run window: order lines are attributed to markets once per distinct
-  store->market map (a "map epoch"; usually one for the whole window), summed per order day, turned
-  into running totals, and each D reads its 90-day sum as total(<= D) - total(<= D-90) with two
-  ASOF joins. Lines of stores unknown at D fall out at the epoch join, unknown or ineligible items at
-  the products join; both are counted in marts.order_lines_unmatched.
+  store->market map (a "map epoch"; usually one for the whole window) and summed per order day;
+  each D reads its 90-day sums through `trailing_sums` (on DuckDB: total(<= D) - total(<= D-90) of
+  running totals, with two ASOF joins). Lines of stores unknown at D fall out at the epoch join,
+  unknown or ineligible items at the products join; both are counted in marts.order_lines_unmatched.
 -#}
 {%- set lookback = var('sales_window_days') - 1 -%}
 with
@@ -32,7 +32,7 @@ order_lines as (
 ),
 
 market_maps as (
-    select as_of_date, string_agg(store_id || '=' || market_id, ',' order by store_id) as map_key
+    select as_of_date, {{ dbt.listagg("store_id || '=' || market_id", "','", "order by store_id") }} as map_key
     from stores
     group by as_of_date
 ),
@@ -67,16 +67,7 @@ daily_market_sales as (
         on order_lines.order_date between epoch_bounds.first_order_date and epoch_bounds.last_order_date
     inner join epoch_stores
         on epoch_stores.epoch = epoch_bounds.epoch and epoch_stores.store_id = order_lines.store_id
-    group by all
-),
-
-running_totals as (
-    select
-        epoch, market_id, sku_id, order_date,
-        sum(units) over by_day as units_to_date,
-        sum(revenue) over by_day as revenue_to_date
-    from daily_market_sales
-    window by_day as (partition by epoch, market_id, sku_id order by order_date rows unbounded preceding)
+    group by epoch_bounds.epoch, epoch_stores.market_id, order_lines.sku_id, order_lines.order_date
 ),
 
 candidates as (
@@ -87,34 +78,23 @@ candidates as (
 ),
 
 windowed as (
-    select
-        candidates.as_of_date,
-        candidates.market_id,
-        candidates.sku_id,
-        cast(through_d.units_to_date - coalesce(before_window.units_to_date, 0) as bigint) as units_l90,
-        cast(through_d.revenue_to_date - coalesce(before_window.revenue_to_date, 0) as decimal(38, 4)) as revenue_l90
-    from candidates
-    asof inner join running_totals as through_d
-        on through_d.epoch = candidates.epoch
-        and through_d.market_id = candidates.market_id
-        and through_d.sku_id = candidates.sku_id
-        and through_d.order_date <= candidates.as_of_date
-    asof left join running_totals as before_window
-        on before_window.epoch = candidates.epoch
-        and before_window.market_id = candidates.market_id
-        and before_window.sku_id = candidates.sku_id
-        and before_window.order_date <= candidates.as_of_date - {{ lookback + 1 }}
+    {{ trailing_sums('candidates', 'daily_market_sales', ['epoch', 'market_id', 'sku_id'], 'order_date',
+                     ['units', 'revenue'], var('sales_window_days')) }}
 ),
 
 ranked as (
     select
-        *,
+        as_of_date,
+        market_id,
+        sku_id,
+        cast(units as bigint) as units_l90,
+        cast(revenue as decimal(38, 4)) as revenue_l90,
         row_number() over (
             partition by as_of_date, market_id
-            order by units_l90 desc, revenue_l90 desc, sku_id asc
+            order by units desc, revenue desc, sku_id asc
         ) as market_rank
     from windowed
-    where units_l90 > 0
+    where units > 0
 ),
 
 final as (

@@ -23,7 +23,7 @@ final as (
         snapshots.season_months,
         snapshots.volume_ml > 50
             and (snapshots.season_months is null
-                 or list_contains(snapshots.season_months, month(snapshot_in_force.as_of_date)))
+                 or {{ month_in_list('snapshot_in_force.as_of_date', 'snapshots.season_months') }})
             as is_eligible
     from snapshot_in_force
     inner join snapshots using (snapshot_date)

@@ -9,7 +9,7 @@
 with
 
 as_of_dates as (
-    select * from {{ as_of_dates() }}
+    select * from {{ as_of_dates() }} as as_of_dates
 ),
 
 order_lines as (
@@ -26,18 +26,24 @@ known_items as (
     select as_of_date, sku_id from {{ ref('int_products_resolved') }} where {{ in_window('as_of_date') }}
 ),
 
-unknown_stores as (
+ordered_stores as (
     select as_of_dates.as_of_date, ordered.store_id
     from as_of_dates
     cross join (select distinct store_id from order_lines) as ordered
-    anti join known_stores using (as_of_date, store_id)
 ),
 
-unknown_items as (
+ordered_items as (
     select as_of_dates.as_of_date, ordered.sku_id
     from as_of_dates
     cross join (select distinct sku_id from order_lines) as ordered
-    anti join known_items using (as_of_date, sku_id)
+),
+
+unknown_stores as (
+    {{ anti_join('ordered_stores', 'known_stores', ['as_of_date', 'store_id']) }}
+),
+
+unknown_items as (
+    {{ anti_join('ordered_items', 'known_items', ['as_of_date', 'sku_id']) }}
 ),
 
 lines_by_store as (

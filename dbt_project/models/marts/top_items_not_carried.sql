@@ -46,7 +46,7 @@ carried as (
     where inventory.on_hand_qty > 0
 ),
 
-recommendable as (
+offered as (
     select
         active_stores.as_of_date,
         active_stores.store_id,
@@ -61,8 +61,11 @@ recommendable as (
     inner join stores_with_snapshot using (as_of_date, store_id)
     inner join market_top_sellers using (as_of_date, market_id)
     inner join items using (as_of_date, sku_id)
-    anti join carried using (as_of_date, store_id, sku_id)
     where not (active_stores.license_type = 'beer_wine' and items.category = 'spirits')
+),
+
+recommendable as (
+    {{ anti_join('offered', 'carried', ['as_of_date', 'store_id', 'sku_id']) }}
 ),
 
 final as (

@@ -8,6 +8,6 @@ select
     volume_ml,
     -- "11, 12" -> [11, 12]; empty or null means all year (null list)
     case when nullif(trim(seasonal_months), '') is not null
-        then list_transform(string_split(seasonal_months, ','), lambda m: cast(trim(m) as integer))
+        then {{ month_list('seasonal_months') }}
     end as season_months
 from {{ source('raw', 'products') }}

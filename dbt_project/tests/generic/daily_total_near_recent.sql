@@ -15,7 +15,7 @@ daily as (
 judged as (
     select
         today.day, today.total,
-        median(earlier.total) as recent_median,
+        percentile_cont(0.5) within group (order by earlier.total) as recent_median,
         count(earlier.total) as weeks_seen
     from daily as today
     left join daily as earlier

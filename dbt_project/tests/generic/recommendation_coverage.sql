@@ -5,6 +5,9 @@
   least `min_stores` stores: over a handful of stores a ratio is noise. Days with less than
   `min_history_days` of loaded sales (the first days of a backfill) are not judged: without sales
   history there is nothing to recommend. Returns the numbers to act on.
+
+  The recent medians come from a self-join on the `recent_days` days before: percentile_cont, the
+  standard's median, is not a window function outside DuckDB.
 -#}
 {% test recommendation_coverage(model, stores_model, orders_model, min_share=0.2, min_ratio_to_recent=0.7,
                                 min_stores=30, recent_days=7, min_history_days=7) %}
@@ -34,24 +37,27 @@ daily as (
         active.as_of_date,
         active.active_stores,
         coalesce(covered.covered_stores, 0) as covered_stores,
-        coalesce(covered.covered_stores, 0) / active.active_stores as coverage
+        cast(coalesce(covered.covered_stores, 0) as double precision) / active.active_stores as coverage,
+        row_number() over (order by active.as_of_date) as day_number
     from active
     left join covered using (as_of_date)
 ),
 
 judged as (
     select
-        *,
-        median(coverage) over recent as recent_median,
-        median(covered_stores) over recent as recent_median_stores,
-        count(*) over recent as recent_days_seen
-    from daily
-    window recent as (order by as_of_date rows between {{ recent_days }} preceding and 1 preceding)
+        today.as_of_date, today.active_stores, today.covered_stores, today.coverage,
+        percentile_cont(0.5) within group (order by recent.coverage) as recent_median,
+        percentile_cont(0.5) within group (order by recent.covered_stores) as recent_median_stores,
+        count(recent.day_number) as recent_days_seen
+    from daily as today
+    left join daily as recent
+        on recent.day_number between today.day_number - {{ recent_days }} and today.day_number - 1
+    group by today.as_of_date, today.active_stores, today.covered_stores, today.coverage
 )
 
 select
-    as_of_date, active_stores, covered_stores, round(coverage, 4) as coverage,
-    round(recent_median, 4) as recent_median, {{ min_share }} as min_share, {{ min_ratio_to_recent }} as min_ratio_to_recent
+    as_of_date, active_stores, covered_stores, cast(coverage as decimal(10, 4)) as coverage,
+    cast(recent_median as decimal(10, 4)) as recent_median, {{ min_share }} as min_share, {{ min_ratio_to_recent }} as min_ratio_to_recent
 from judged
 where {{ in_window('as_of_date') }}
     and as_of_date >= (select first_order_date from sales_history) + {{ min_history_days - 1 }}
