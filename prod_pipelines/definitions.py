@@ -67,6 +67,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "alerts": alert_sink(settings),
         },
         executor=dg.in_process_executor,
+        loggers={"console": dg.json_console_logger if settings.log_format == "json" else dg.colored_console_logger},
     )
 
 

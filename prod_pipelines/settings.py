@@ -25,6 +25,8 @@ START_DATE_VAR = "PROD_PIPELINES_START_DATE"
 ENV_VAR = "PROD_PIPELINES_ENV"
 ALERT_WEBHOOK_VAR = "PROD_PIPELINES_ALERT_WEBHOOK_URL"
 DAGSTER_PG_URL_VAR = "PROD_PIPELINES_DAGSTER_PG_URL"
+LOG_FORMAT_VAR = "PROD_PIPELINES_LOG_FORMAT"
+LOG_FORMATS = ("text", "json")
 ENVIRONMENT_CONFIG_DIR = Path(__file__).with_name("config")
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -39,6 +41,7 @@ class Settings:
     # Names (never values) of the PROD_PIPELINES_* variables that are set: secrets are read at run
     # time through dg.EnvVar, but a missing one must fail when the definitions load, not mid-run.
     variables_set: frozenset[str] = frozenset()
+    log_format_override: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -52,8 +55,12 @@ class Settings:
         name = env.get(ENV_VAR) or "dev"
         if name not in ENVIRONMENTS:
             raise ValueError(f"{ENV_VAR}={name!r} is not one of {', '.join(ENVIRONMENTS)}")
+        log_format = env.get(LOG_FORMAT_VAR) or None
+        if log_format not in (None, *LOG_FORMATS):
+            raise ValueError(f"{LOG_FORMAT_VAR}={log_format!r} is not one of {', '.join(LOG_FORMATS)}")
         present = frozenset(k for k, v in env.items() if k.startswith("PROD_PIPELINES_") and v)
-        return cls(data_dir=data_dir, start_date=start, env=name, variables_set=present)
+        return cls(data_dir=data_dir, start_date=start, env=name, variables_set=present,
+                   log_format_override=log_format)
 
     @property
     def config(self) -> dict:
@@ -67,6 +74,11 @@ class Settings:
     @property
     def automation_running(self) -> bool:
         return bool(self.config["automation_running"])
+
+    @property
+    def log_format(self) -> str:
+        """`text` (Dagster's console lines) or `json` (one object per line: message, run id, step, tags)."""
+        return self.log_format_override or self.config["log_format"]
 
     @property
     def dagster_instance_template(self) -> str:
@@ -96,7 +108,8 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The variables that make a child process (dbt, a Dagster daemon) see these settings."""
-        return {DATA_DIR_VAR: str(self.data_dir), START_DATE_VAR: self.start_date.isoformat(), ENV_VAR: self.env}
+        return {DATA_DIR_VAR: str(self.data_dir), START_DATE_VAR: self.start_date.isoformat(), ENV_VAR: self.env,
+                LOG_FORMAT_VAR: self.log_format}
 
 
 def destination_url_var(consumer: str) -> str:

@@ -76,7 +76,7 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
         is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
         table = f"exports.{consumer.export_model}"
         with context.resources.warehouse.connect() as conn:
-            rows = conn.execute(f"select * from {table} where as_of_date = ? order by all", [partition]).to_arrow_table()
+            rows = conn.sql(f"select * from {table} where as_of_date = ? order by all", params=[partition]).to_arrow_table()
             digest = conn.execute(f"select coalesce(md5(string_agg(t::varchar, '\\n' order by t::varchar)), '') "
                                   f"from {table} t where as_of_date = ?", [partition]).fetchone()[0]
             ledger = Ledger(conn, context.resources.warehouse.sent_dir)

@@ -1,0 +1,52 @@
+"""Logs a machine can read: one JSON object per line in staging and prod, with run id and partition, no secrets."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import dagster as dg
+import pytest
+
+from prod_pipelines.definitions import build_definitions
+from prod_pipelines.settings import LOG_FORMAT_VAR
+from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.fixtures.handmade import FIRST_DAY, write_handmade_landing
+from prod_pipelines_tests.test_environments import DUMMY_SECRETS, settings_for
+
+SECRET = "s3cr3t-token-never-logged"
+
+
+@pytest.mark.parametrize(("env", "variables", "logger"), [
+    ("dev", {}, dg.colored_console_logger),
+    ("staging", DUMMY_SECRETS, dg.json_console_logger),
+    ("prod", DUMMY_SECRETS, dg.json_console_logger),
+    ("dev", {LOG_FORMAT_VAR: "json"}, dg.json_console_logger),
+    ("prod", {**DUMMY_SECRETS, LOG_FORMAT_VAR: "text"}, dg.colored_console_logger),
+])
+def test_each_environment_picks_its_console_log_format(tmp_path, env, variables, logger):
+    defs = build_definitions(settings_for(env, tmp_path, variables))
+    assert defs.loggers["console"] is logger
+
+
+def test_an_unknown_log_format_is_refused_by_name(tmp_path):
+    with pytest.raises(ValueError, match=f"{LOG_FORMAT_VAR}='xml'"):
+        settings_for("dev", tmp_path, {LOG_FORMAT_VAR: "xml"})
+
+
+def test_a_json_run_logs_one_object_per_line_with_run_id_and_partition(tmp_path):
+    write_handmade_landing(tmp_path)
+    day = FIRST_DAY + timedelta(days=1)
+    done = run_cli("backfill", "--start", FIRST_DAY.isoformat(), "--end", day.isoformat(), data_dir=tmp_path,
+                   start_date=FIRST_DAY, env={LOG_FORMAT_VAR: "json", "PROD_PIPELINES_SALESFORCE_TOKEN": SECRET})
+
+    records = [json.loads(line) for line in done.stderr.splitlines() if line.startswith("{")]
+    step_records = [r for r in records if r["dagster_meta"]["step_key"]]
+    assert {r["dagster_meta"]["step_key"] for r in step_records} >= {"raw__inventory", "dbt_models"}
+    assert len({r["dagster_meta"]["run_id"] for r in records}) == 1
+    for record in step_records:
+        tags = record["dagster_meta"]["job_tags"]
+        assert (tags["dagster/asset_partition_range_start"], tags["dagster/asset_partition_range_end"]) == (
+            FIRST_DAY.isoformat(), day.isoformat())
+        assert record["levelname"] and record["dagster_meta"]["orig_message"]
+    assert SECRET not in done.stderr + done.stdout
