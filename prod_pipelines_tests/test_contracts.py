@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from prod_pipelines.landing.contracts import CONTRACTS
-from prod_pipelines.landing.loader import ensure_tables, load_partition
+from prod_pipelines.landing.loader import ensure_tables, load_partition, load_partitions
 from prod_pipelines.landing.zone import LandingError
 
 DAY = date(2025, 2, 3)
@@ -57,6 +57,20 @@ def test_bad_order_rows_are_rejected_with_their_rule_and_the_rest_are_loaded(tmp
     }
     assert warehouse.execute("select list(order_id order by order_id) from raw.orders").fetchone()[0] == ["o1", "o6"]
 
+
+
+def test_a_range_stops_at_the_broken_day_with_the_days_before_it_loaded(tmp_path, warehouse):
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    for day in days:
+        write(tmp_path, "inventory", "inv.csv", f"snapshot_date,store_id,sku_id,on_hand_qty\n{day},S1,K1,3\n", day)
+    broken = write(tmp_path, "inventory", "inv.csv", "snapshot_date,store_id,sku_id,qty\n2025-02-04,S1,K1,3\n", days[1])
+    loaded = []
+    with pytest.raises(LandingError) as caught:
+        for load in load_partitions(warehouse, CONTRACTS["inventory"], tmp_path, days):
+            loaded.append(load.day)
+    assert loaded == days[:1]
+    assert str(broken.relative_to(tmp_path)) in str(caught.value)
+    assert warehouse.execute("select list(distinct dt) from raw.inventory").fetchone()[0] == days[:1]
 
 def test_a_missing_column_stops_the_partition_naming_feed_file_and_column(tmp_path, warehouse):
     path = write(tmp_path, "inventory", "inv.csv", "snapshot_date,store_id,sku_id,qty\n2025-02-03,S1,K1,3\n")

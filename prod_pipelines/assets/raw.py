@@ -12,7 +12,7 @@ import dagster as dg
 
 from prod_pipelines.assets.raw_checks import contract_result, raw_check_specs, row_count_result
 from prod_pipelines.landing.contracts import CONTRACTS, Contract
-from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_partition
+from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_partitions
 from prod_pipelines.landing.zone import LandingError
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.warehouse import Warehouse
@@ -49,14 +49,14 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
         loads: list[PartitionLoad] = []
         with warehouse.connect() as conn:
             ensure_tables(conn, contract)
-            for number, day in enumerate(days, start=1):
-                try:
-                    loads.append(load_partition(conn, contract, landing.path, day))
-                    _log_progress(context, contract.feed, days, number, started)
-                except LandingError as error:
-                    raise dg.Failure(description=str(error), metadata={
-                        "feed": contract.feed, "location": error.location, "problem": error.problem,
-                        "partition": day.isoformat(), "partitions_loaded_before_stop": len(loads)}) from None
+            try:
+                for load in load_partitions(conn, contract, landing.path, days):
+                    loads.append(load)
+                    _log_progress(context, contract.feed, days, len(loads), started)
+            except LandingError as error:
+                raise dg.Failure(description=str(error), metadata={
+                    "feed": contract.feed, "location": error.location, "problem": error.problem,
+                    "partition": days[len(loads)].isoformat(), "partitions_loaded_before_stop": len(loads)}) from None
             checks = [contract_result(conn, contract, loads), row_count_result(conn, contract, loads)]
         context.log.info(f"raw/{contract.feed}: loaded {len(loads)} partition(s) {days[0]}..{days[-1]}")
         return dg.MaterializeResult(metadata=_load_metadata(loads, time.perf_counter() - started), check_results=checks)

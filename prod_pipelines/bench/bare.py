@@ -1,6 +1,6 @@
 """The bare-dbt peer: the pipeline's own ingest code and dbt models, run without Dagster.
 
-Ingest is `load_partition` for each feed and day (the raw assets' code, minus Dagster and the raw
+Ingest is `load_partitions` for each feed over the days (the raw assets' code, minus Dagster and the raw
 checks), then one `dbt build` with the very arguments the Dagster dbt asset passes
 (`dbt_cli_args`), from the venv's dbt. As a command, this module is the ingest half:
 `python -m prod_pipelines.bench.bare --warehouse FILE --landing DIR --start D1 --end D2`.
@@ -21,15 +21,14 @@ def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
     import duckdb
 
     from prod_pipelines.landing.contracts import CONTRACTS
-    from prod_pipelines.landing.loader import ensure_tables, load_partition
+    from prod_pipelines.landing.loader import ensure_tables, load_partitions
 
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     accepted = 0
     with duckdb.connect(str(warehouse)) as conn:
         for contract in CONTRACTS.values():
             ensure_tables(conn, contract)
-            for day in days:
-                accepted += load_partition(conn, contract, landing_dir, day).rows_accepted
+            accepted += sum(load.rows_accepted for load in load_partitions(conn, contract, landing_dir, days))
     return accepted
 
 
