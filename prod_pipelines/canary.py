@@ -1,8 +1,8 @@
 """Canary: build one day of the marts and exports from a changed dbt project into shadow schemas
 (`canary_*`) beside the main tables, and report the difference before the change is promoted.
 
-Staging is rebuilt for the 90 days the ranking reads, everything downstream for the day itself,
-reading the same raw tables as production. Nothing the consumers read is touched.
+Staging (views over the same raw tables as production) is built and tested over the 90 days the
+ranking reads, everything downstream for the day itself. Nothing the consumers read is touched.
 """
 
 from __future__ import annotations

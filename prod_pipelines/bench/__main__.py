@@ -25,8 +25,8 @@ from prod_pipelines.settings import REPO_ROOT, Settings
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if args.repeat < 1 or args.samples < 1:
-        parser.error("--repeat and --samples must be at least 1")
+    if args.repeat < 1 or args.samples < 2:
+        parser.error("--repeat must be at least 1 and --samples at least 2 (a late sample besides the day itself)")
     scales = sorted({float(s) for s in args.scales.split(",")} | ({3.0} if args.sf3 else set()))
     work = (args.work_dir or Settings.from_env().data_dir / "bench").resolve()
     command = ("python -m prod_pipelines.bench " + shlex.join(sys.argv[1:] if argv is None else argv)).strip()

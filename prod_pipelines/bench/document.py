@@ -43,7 +43,8 @@ def render(command: str, repeat: int, machine: dict[str, str], load: tuple[float
         "Median seconds per step, from the run's step stats in its instance (`<data dir>/dagster`). "
         "*Outside the run* is the CLI process before the run starts and after it ends: Python start, imports, "
         "building the definitions, creating the run (Dagster writes its planned-materialization events then: one "
-        "per asset and partition on SQLite storage), printing the summary.",
+        "per asset and partition on SQLite storage), printing the summary. The `dbt_models` step is dbt's own build "
+        "plus Dagster recording a materialization per model and partition and a result per test.",
         report.steps(results),
         "### Bare dbt, by process", report.bare_split(results),
         "### 90 days as per-partition runs",

@@ -34,6 +34,10 @@ class Figure:
     def rows_per_second(self) -> float:
         return self.input_rows / self.seconds.median if self.input_rows else 0.0
 
+    @property
+    def events(self) -> Stats:
+        return Stats.of([r.events for r in self.runs])
+
     def steps(self) -> dict[str, Stats]:
         """Median step durations of Dagster runs, freshness checks summed into one line, plus the time
         spent in the run between steps and outside it (process start, definitions, creating the run
@@ -42,6 +46,7 @@ class Figure:
         table = {name: Stats.of([sum(v for k, v in r.steps.items() if _group(k) == name) for r in self.runs])
                  for name in names}
         if table:
+            table["(of `dbt_models`: dbt's own build, from its run_results.json)"] = Stats.of([r.dbt_seconds for r in self.runs])
             table["(in the run, between steps)"] = Stats.of([r.run_seconds - sum(r.steps.values()) for r in self.runs])
             table["(outside the run: start, definitions, run creation, summary)"] = Stats.of([r.seconds - r.run_seconds for r in self.runs])
         return table

@@ -50,8 +50,8 @@ class Stats:
 
     def text(self, unit: str = "s", digits: int = 2) -> str:
         if self.runs == 1:
-            return f"{self.median:.{digits}f} {unit}"
-        return f"{self.median:.{digits}f} {unit} [{self.low:.{digits}f}–{self.high:.{digits}f}]"
+            return f"{self.median:.{digits}f}{' ' + unit if unit else ''}"
+        return f"{self.median:.{digits}f}{' ' + unit if unit else ''} [{self.low:.{digits}f}–{self.high:.{digits}f}]"
 
 
 def run(command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path | None = None,

@@ -77,6 +77,7 @@ def steps(results: list[ScaleResult]) -> str:
              *(tables[(r.scale, key)][name].text(digits=1) if name in tables[(r.scale, key)] else "–" for r, key in columns)]
             for name in names]
     rows.append(["**wall clock**", *(r.figures[key].seconds.text(digits=1) for r, key in columns)])
+    rows.append(["events the run wrote to its instance", *(r.figures[key].events.text(unit="", digits=0) for r, key in columns)])
     header = ["Dagster step (from the run's step stats)",
               *(f"{'one day' if key == 'dagster_day' else '90 days'}, SF {r.scale:g}" for r, key in columns)]
     return table(header, rows)

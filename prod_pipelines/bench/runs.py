@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -29,6 +30,8 @@ class Run:
     parts: dict[str, measure.Sample]
     steps: dict[str, float] = field(default_factory=dict)
     run_seconds: float = 0.0  # the Dagster run itself, from its first to its last event
+    dbt_seconds: float = 0.0  # dbt's own elapsed time inside the dbt step (its run_results.json)
+    events: int = 0  # event records the run wrote to its instance
 
     @property
     def seconds(self) -> float:
@@ -77,19 +80,28 @@ def dagster(data_dir: Path, first_partition: date, start: date, end: date, log: 
     found = RUN_LINE.search(sample.stdout)
     if not found:
         raise measure.CommandFailed(f"no successful pipeline run in the output of {' '.join(command)} (log {log})")
-    steps, run_seconds = step_durations(data_dir / "dagster", found.group(1))
-    return Run(parts={"dagster": sample}, steps=steps, run_seconds=run_seconds)
+    steps, run_seconds, events = step_durations(data_dir / "dagster", found.group(1))
+    return Run(parts={"dagster": sample}, steps=steps, run_seconds=run_seconds,
+               dbt_seconds=dbt_elapsed(found.group(1)), events=events)
 
 
-def step_durations(dagster_home: Path, run_id: str) -> tuple[dict[str, float], float]:
-    """Seconds per step of a finished run, and of the run as a whole, from its instance."""
+def step_durations(dagster_home: Path, run_id: str) -> tuple[dict[str, float], float, int]:
+    """Seconds per step of a finished run, of the run as a whole, and its event count, from its instance."""
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         steps = {s.step_key: s.end_time - s.start_time for s in instance.get_run_step_stats(run_id)
                  if s.start_time is not None and s.end_time is not None}
         stats = instance.get_run_stats(run_id)
-    return steps, (stats.end_time or 0) - (stats.start_time or 0)
+        events = len(instance.all_logs(run_id))
+    return steps, (stats.end_time or 0) - (stats.start_time or 0), events
+
+
+def dbt_elapsed(run_id: str) -> float:
+    """dbt's own elapsed seconds in a Dagster run: dagster-dbt leaves each invocation's artifacts in
+    `target/<step>-<run id prefix>-<hash>/`; the rest of the dbt step is Dagster recording its results."""
+    found = sorted(bare.DBT_PROJECT_DIR.glob(f"target/*-{run_id[:7]}-*/run_results.json"))
+    return sum(json.loads(path.read_text())["elapsed_time"] for path in found)
 
 
 def bare_dbt(data_dir: Path, first_partition: date, start: date, end: date, log: Path, dbt_target: Path) -> Run:
