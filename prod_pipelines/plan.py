@@ -24,7 +24,7 @@ def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | No
     tables = [(f"raw/{f}", f"raw.{f}", "dt") for f in reloaded] + [
         (f"{n['fqn'][1]}/{n['name']}", f"{n['schema']}.{n['alias']}", n["config"]["window_column"])
         for n in sorted(manifest["nodes"].values(), key=lambda n: (LAYERS.index(n["fqn"][1]), n["name"]))
-        if n["resource_type"] == "model" and n["fqn"][1] in LAYERS]
+        if n["resource_type"] == "model" and n["fqn"][1] in LAYERS and n["config"]["materialized"] != "view"]
     if not settings.warehouse_path.exists():
         print(f"The warehouse {settings.warehouse_path} does not exist yet: every table would be created.")
         return
@@ -33,7 +33,8 @@ def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | No
         print(f"{'asset':<52} {'rows replaced':>14}")
         for asset, table, column in tables:
             print(f"{asset:<52} {_rows_in(conn, table, column, start, end):>14}")
-        print(f"\nReloaded raw feeds: {', '.join(reloaded)}; every staging, intermediate, mart and export model is rebuilt.")
+        print(f"\nReloaded raw feeds: {', '.join(reloaded)}; every intermediate, mart and export model is rebuilt "
+              "(staging models are views over raw: nothing to write).")
         print("\nDeliveries (the newest complete partition only; history is never re-sent):")
         for consumer in consumers_from_manifest(DBT_PROJECT.manifest_path):
             print(f"  {consumer.name:<14} {_delivery_plan(conn, consumer, start, end)}")

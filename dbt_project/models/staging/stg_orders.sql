@@ -1,5 +1,3 @@
-{{ config(window_column='order_date') }}
-
 select
     dt as order_date,
     order_id,

@@ -1,5 +1,3 @@
-{{ config(window_column='snapshot_date') }}
-
 select
     dt as snapshot_date,
     sku_id,
