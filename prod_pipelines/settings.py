@@ -78,7 +78,10 @@ class Settings:
     @property
     def log_format(self) -> str:
         """`text` (Dagster's console lines) or `json` (one object per line: message, run id, step, tags)."""
-        return self.log_format_override or self.config["log_format"]
+        chosen = self.log_format_override or self.config["log_format"]
+        if chosen not in LOG_FORMATS:
+            raise ValueError(f"config/{self.env}.yaml: log_format {chosen!r} is not one of {', '.join(LOG_FORMATS)}")
+        return chosen
 
     @property
     def dagster_instance_template(self) -> str:

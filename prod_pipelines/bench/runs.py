@@ -101,6 +101,8 @@ def dbt_elapsed(run_id: str) -> float:
     """dbt's own elapsed seconds in a Dagster run: dagster-dbt leaves each invocation's artifacts in
     `target/<step>-<run id prefix>-<hash>/`; the rest of the dbt step is Dagster recording its results."""
     found = sorted(bare.DBT_PROJECT_DIR.glob(f"target/*-{run_id[:7]}-*/run_results.json"))
+    if not found:
+        raise measure.CommandFailed(f"run {run_id}: no dbt run_results.json under {bare.DBT_PROJECT_DIR / 'target'}")
     return sum(json.loads(path.read_text())["elapsed_time"] for path in found)
 
 

@@ -58,13 +58,16 @@ def load_partitions(conn: duckdb.DuckDBPyConnection, contract: Contract, landing
     range at its day, with the days before it loaded. On 2 cores the overlap saved 9% (inventory) and 26%
     (orders) of a 30-day SF 1 range.
     """
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"validate-{contract.feed}") as pool:
-        upcoming = pool.submit(prepare_partition, contract, landing_dir, days[0]) if days else None
-        for number in range(len(days)):
-            prepared = upcoming.result()
-            if number + 1 < len(days):
-                upcoming = pool.submit(prepare_partition, contract, landing_dir, days[number + 1])
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"validate-{contract.feed}")
+    try:
+        upcoming = [pool.submit(prepare_partition, contract, landing_dir, day) for day in days[:1]]
+        for following in [*days[1:], None]:
+            prepared = upcoming.pop().result()
+            if following is not None:
+                upcoming.append(pool.submit(prepare_partition, contract, landing_dir, following))
             yield _replace(conn, contract, *prepared)
+    finally:  # stopped early (a breach, a failed write, the caller): drop the day being prepared
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def prepare_partition(contract: Contract, landing_dir: Path, day: date) -> tuple[ValidatedPartition | None, PartitionLoad]:
