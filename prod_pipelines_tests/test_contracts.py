@@ -58,7 +58,6 @@ def test_bad_order_rows_are_rejected_with_their_rule_and_the_rest_are_loaded(tmp
     assert warehouse.execute("select list(order_id order by order_id) from raw.orders").fetchone()[0] == ["o1", "o6"]
 
 
-
 def test_a_range_stops_at_the_broken_day_with_the_days_before_it_loaded(tmp_path, warehouse):
     days = [DAY + timedelta(days=i) for i in range(3)]
     for day in days:
@@ -71,6 +70,7 @@ def test_a_range_stops_at_the_broken_day_with_the_days_before_it_loaded(tmp_path
     assert loaded == days[:1]
     assert str(broken.relative_to(tmp_path)) in str(caught.value)
     assert warehouse.execute("select list(distinct dt) from raw.inventory").fetchone()[0] == days[:1]
+
 
 def test_a_missing_column_stops_the_partition_naming_feed_file_and_column(tmp_path, warehouse):
     path = write(tmp_path, "inventory", "inv.csv", "snapshot_date,store_id,sku_id,qty\n2025-02-03,S1,K1,3\n")

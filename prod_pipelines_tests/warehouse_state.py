@@ -7,17 +7,19 @@ from pathlib import Path
 import duckdb
 
 DATE_COLUMNS = ("dt", "snapshot_date", "order_date", "as_of_date")
-SCHEMAS = ("raw", "staging", "intermediate", "marts", "exports")
+SCHEMAS = ("raw", "intermediate", "marts", "exports")  # staging is views over raw
 
 
 def partition_digests(data_dir: Path) -> dict[tuple[str, str], str]:
-    """{(table, partition date): digest of that partition's rows}, for every table of every layer."""
+    """{(table, partition date): digest of that partition's rows}, for every table of every layer.
+
+    Views (staging) are left out: they show raw's rows, whose digests are already here."""
     conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
         digests = {}
         for schema, table in conn.execute(
                 "select table_schema, table_name from information_schema.tables where table_schema in "
-                f"{SCHEMAS} and table_name <> 'rejects'").fetchall():
+                f"{SCHEMAS} and table_name <> 'rejects' and table_type = 'BASE TABLE'").fetchall():
             columns = {c for (c,) in conn.execute("select column_name from information_schema.columns "
                                                   "where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
             column = next(c for c in DATE_COLUMNS if c in columns)
