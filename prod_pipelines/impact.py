@@ -13,7 +13,6 @@ no list of models or consumers is typed here. A consumer is a delivery asset: it
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from functools import lru_cache
 from pathlib import Path

@@ -16,6 +16,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from prod_pipelines.landing.synthetic import generate_landing
 from prod_pipelines.settings import DATA_DIR_VAR, START_DATE_VAR
 from prod_pipelines_tests.fixtures.handmade import AS_OF_DATES, FIRST_DAY, write_handmade_landing
 
@@ -33,6 +34,14 @@ def run_cli(*args: str, data_dir: Path, start_date: date, check: bool = True,
     if check and done.returncode != 0:
         pytest.fail(f"prod-pipelines {' '.join(args)} exited {done.returncode}:\n{done.stderr[-4000:]}")
     return done
+
+
+def backfilled_landing(tmp_path_factory, name: str, start: date, end: date, scale: float = 0.02) -> Path:
+    """A data dir with a synthetic landing zone for [start, end], run end to end by one `backfill`."""
+    data_dir = tmp_path_factory.mktemp(name)
+    generate_landing(data_dir, start, end, scale=scale)
+    run_cli("backfill", "--start", start.isoformat(), "--end", end.isoformat(), data_dir=data_dir, start_date=start)
+    return data_dir
 
 
 @pytest.fixture(scope="session")

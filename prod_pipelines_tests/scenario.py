@@ -9,7 +9,6 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-import polars as pl
 
 from prod_pipelines.landing.synthetic import generate_landing
 from prod_pipelines.landing.zone import partition_dir, read_as_text

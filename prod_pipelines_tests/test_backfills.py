@@ -5,14 +5,12 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-import duckdb
 import polars as pl
 import pytest
 
-from prod_pipelines.landing.synthetic import generate_landing
 from prod_pipelines.landing.zone import partition_dir, read_as_text
-from prod_pipelines_tests.conftest import run_cli
-from prod_pipelines_tests.warehouse_state import partition_digests, pipeline_runs
+from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.warehouse_state import partition_digests, pipeline_runs, query
 
 START, END = date(2025, 1, 1), date(2025, 3, 1)  # 60 days
 CHANGED_DAY = date(2025, 2, 10)
@@ -20,10 +18,7 @@ CHANGED_DAY = date(2025, 2, 10)
 
 @pytest.fixture(scope="module")
 def backfilled(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("backfill60")
-    generate_landing(data_dir, START, END, scale=0.02)
-    run_cli("backfill", "--start", START.isoformat(), "--end", END.isoformat(), data_dir=data_dir, start_date=START)
-    return data_dir
+    return backfilled_landing(tmp_path_factory, "backfill60", START, END)
 
 
 def test_a_60_day_backfill_is_one_run_for_every_layer(backfilled):
@@ -48,14 +43,12 @@ def test_a_dry_run_prints_the_plan_and_changes_nothing(backfilled):
 
 def test_a_changed_inventory_file_changes_only_that_days_partitions(backfilled):
     before = partition_digests(backfilled)
-    conn = duckdb.connect(str(backfilled / "warehouse.duckdb"), read_only=True)
-    store, sku = conn.execute(
+    [(store, sku)] = query(backfilled,
         "select i.store_id, i.sku_id from staging.stg_inventory i "
         "join intermediate.int_stores_resolved s on s.store_id = i.store_id and s.as_of_date = i.snapshot_date "
         "join intermediate.int_market_sales_ranked r on r.market_id = s.market_id and r.sku_id = i.sku_id "
         "and r.as_of_date = i.snapshot_date where i.snapshot_date = ? and i.on_hand_qty > 0 and s.is_active "
-        "order by r.market_rank, i.store_id limit 1", [CHANGED_DAY]).fetchone()
-    conn.close()
+        "order by r.market_rank, i.store_id limit 1", [CHANGED_DAY])
     folder = partition_dir(backfilled / "landing", "inventory", CHANGED_DAY)
     for path in sorted(folder.iterdir()):  # the store sold out of one of its market's top sellers
         frame = read_as_text(path, "inventory").with_columns(

@@ -14,26 +14,19 @@ import pytest
 from prod_pipelines.assets.destinations import newest_complete_partition
 from prod_pipelines.delivery.consumers import Consumer, consumers_from_manifest
 from prod_pipelines.delivery.destinations import SUCCESS_MARKER, FileDrop
-from prod_pipelines.landing.synthetic import generate_landing
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.warehouse_state import query
 
 FIRST, WEDNESDAY, LAST_MONDAY = date(2025, 3, 3), date(2025, 3, 12), date(2025, 3, 10)
 
 
 def ledger(data_dir) -> list[tuple]:
-    conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return conn.execute("select consumer, partition_date, rows, status from delivery.syncs order by all").fetchall()
-    finally:
-        conn.close()
+    return query(data_dir, "select consumer, partition_date, rows, status from delivery.syncs order by all")
 
 
 @pytest.fixture(scope="module")
 def delivered(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("delivery")
-    generate_landing(data_dir, FIRST, WEDNESDAY, scale=0.02)
-    run_cli("backfill", "--start", FIRST.isoformat(), "--end", WEDNESDAY.isoformat(), data_dir=data_dir, start_date=FIRST)
-    return data_dir
+    return backfilled_landing(tmp_path_factory, "delivery", FIRST, WEDNESDAY)
 
 
 def test_daily_consumers_get_the_newest_partition_and_the_weekly_email_the_newest_monday(delivered):

@@ -8,9 +8,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from prod_pipelines.landing.synthetic import generate_landing
 from prod_pipelines.warehouse import table_checksum
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.warehouse_state import query
 
 START, END = date(2025, 3, 3), date(2025, 3, 16)
 LAYERS = ("raw", "staging", "intermediate", "marts", "exports")
@@ -33,18 +33,12 @@ def delivered_files(data_dir: Path) -> dict[str, bytes]:
 
 
 def ledger_rows(data_dir: Path) -> int:
-    conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return conn.execute("select count(*) from delivery.syncs").fetchone()[0]
-    finally:
-        conn.close()
+    return query(data_dir, "select count(*) from delivery.syncs")[0][0]
 
 
 @pytest.fixture(scope="module")
 def twice_run(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("idempotency")
-    generate_landing(data_dir, START, END, scale=0.02)
-    run_cli("backfill", "--start", START.isoformat(), "--end", END.isoformat(), data_dir=data_dir, start_date=START)
+    data_dir = backfilled_landing(tmp_path_factory, "idempotency", START, END)
     first = warehouse_checksums(data_dir), delivered_files(data_dir), ledger_rows(data_dir)
     run_cli("backfill", "--start", START.isoformat(), "--end", END.isoformat(), data_dir=data_dir, start_date=START)
     second = warehouse_checksums(data_dir), delivered_files(data_dir), ledger_rows(data_dir)

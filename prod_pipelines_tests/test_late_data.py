@@ -7,27 +7,18 @@ import time
 from datetime import date, timedelta
 
 import dagster as dg
-import duckdb
 import polars as pl
 import pytest
 
 from prod_pipelines.automation.late_data import LATE_TAG, late_data_sensor
 from prod_pipelines.definitions import PIPELINE_JOB, build_definitions
-from prod_pipelines.landing.synthetic import generate_landing
 from prod_pipelines.settings import Settings
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.warehouse_state import query
 
 FIRST, D = date(2025, 1, 1), date(2025, 2, 20)
 LATE_DAY = D - timedelta(days=30)
 LATE_UNITS = 5000
-
-
-def query(data_dir, sql, params=None):
-    conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
 
 
 def evaluate_sensor(data_dir, cursor: str | None):
@@ -43,9 +34,7 @@ def evaluate_sensor(data_dir, cursor: str | None):
 
 @pytest.fixture(scope="module")
 def late(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("late_data")
-    generate_landing(data_dir, FIRST, D, scale=0.02)
-    run_cli("backfill", "--start", FIRST.isoformat(), "--end", D.isoformat(), data_dir=data_dir, start_date=FIRST)
+    data_dir = backfilled_landing(tmp_path_factory, "late_data", FIRST, D)
     baseline = evaluate_sensor(data_dir, None)
     store, market, sku = query(data_dir, (
         "select s.store_id, s.market_id, p.sku_id from intermediate.int_stores_resolved s, "

@@ -6,11 +6,9 @@ on CI (CI=true), where a missing database is a failure rather than a silently gr
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
-import uuid
 import zlib
 from datetime import date
 from decimal import Decimal

@@ -32,6 +32,15 @@ def partition_digests(data_dir: Path) -> dict[tuple[str, str], str]:
         conn.close()
 
 
+def query(data_dir: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of one query on the data dir's warehouse, opened read-only and closed again."""
+    conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    try:
+        return conn.execute(sql, params or []).fetchall()
+    finally:
+        conn.close()
+
+
 def pipeline_runs(data_dir: Path) -> list:
     import dagster as dg
 
