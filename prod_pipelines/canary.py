@@ -7,7 +7,6 @@ ranking reads, everything downstream for the day itself. Nothing the consumers r
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from datetime import date, timedelta
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from prod_pipelines.assets.dbt import dbt_cli_args
+from prod_pipelines.partitions import window_of
 from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings
 
 PREFIX = "canary_"
@@ -29,13 +30,11 @@ COMPARED = {  # table -> the columns that identify a row
 def build(settings: Settings, day: date, project_dir: Path = DBT_PROJECT_DIR) -> None:
     lookback = day - timedelta(days=89)
     for select, start in (("staging", lookback), ("intermediate+", day)):
-        variables = {"min_date": start.isoformat(), "max_date": (day + timedelta(days=1)).isoformat(),
-                     "warehouse_path": str(settings.warehouse_path), "schema_prefix": PREFIX}
+        build_args = dbt_cli_args(window_of(start, day), str(settings.warehouse_path), schema_prefix=PREFIX)
         done = subprocess.run(
-            [DBT_EXECUTABLE, "build", "--select", select, "--indirect-selection", "cautious",
-             "--exclude-resource-type", "unit_test",
+            [DBT_EXECUTABLE, *build_args, "--select", select, "--indirect-selection", "cautious",
              "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target-path",
-             str(settings.data_dir / "canary" / "target"), "--vars", json.dumps(variables)],
+             str(settings.data_dir / "canary" / "target")],
             cwd=project_dir, capture_output=True, text=True, env={**os.environ, "DO_NOT_TRACK": "1"})
         if done.returncode != 0:
             raise RuntimeError(f"canary dbt build --select {select} failed:\n{done.stdout[-3000:]}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta, timezone
 
 import dagster as dg
 
@@ -10,6 +10,12 @@ import dagster as dg
 def daily_partitions(start_date: date) -> dg.DailyPartitionsDefinition:
     """One partition per as-of day D; the newest partition is yesterday (UTC)."""
     return dg.DailyPartitionsDefinition(start_date=start_date.isoformat(), timezone="UTC")
+
+
+def window_of(first: date, last: date) -> dg.TimeWindow:
+    """The time window of a run over the daily partitions [first, last], as Dagster gives it to a step."""
+    return dg.TimeWindow(datetime.combine(first, time(), timezone.utc),
+                         datetime.combine(last + timedelta(days=1), time(), timezone.utc))
 
 
 def dbt_vars(window: dg.TimeWindow) -> dict[str, str]:

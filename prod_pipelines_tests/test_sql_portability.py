@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import psycopg
 import pytest
@@ -26,16 +25,11 @@ from psycopg.conninfo import conninfo_to_dict
 from prod_pipelines.assets.dbt import dbt_cli_args
 from prod_pipelines.canary import COMPARED
 from prod_pipelines.landing.contracts import FEEDS
+from prod_pipelines.partitions import window_of
 from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from prod_pipelines_tests.fixtures.handmade import AS_OF_DATES, FIRST_DAY
 
 LAST_DAY = max(AS_OF_DATES)
-
-
-def _window(first: date, last: date) -> dg.TimeWindow:
-    """The window of a Dagster run over the daily partitions [first, last]."""
-    return dg.TimeWindow(datetime.combine(first, time(), timezone.utc),
-                         datetime.combine(last + timedelta(days=1), time(), timezone.utc))
 
 
 def _copy_raw_tables(warehouse: duckdb.DuckDBPyConnection, dsn: str, schema: str) -> None:
@@ -54,14 +48,14 @@ def _copy_raw_tables(warehouse: duckdb.DuckDBPyConnection, dsn: str, schema: str
                     copy.write_row(row)
 
 
-def _dbt_on_postgres(args: list[str], dsn: str, prefix: str, target: Path) -> subprocess.CompletedProcess:
-    """`dbt <args> --target postgres` into schemas `<prefix><layer>`, reading `<prefix>raw`."""
-    assert args[-2] == "--vars", args
-    variables = {**json.loads(args[-1]), "schema_prefix": prefix, "raw_schema": f"{prefix}raw"}
+def _dbt_on_postgres(first: date, dsn: str, prefix: str, target: Path) -> subprocess.CompletedProcess:
+    """The Dagster run's `dbt build` over [first, LAST_DAY] with `--target postgres`, into schemas
+    `<prefix><layer>`, reading `<prefix>raw`."""
+    args = dbt_cli_args(window_of(first, LAST_DAY), warehouse_path="", schema_prefix=prefix, raw_schema=f"{prefix}raw")
     server = conninfo_to_dict(dsn)
     env = {**os.environ, "DO_NOT_TRACK": "1", "PROD_PIPELINES_PG_USER": server["user"],
            "PROD_PIPELINES_PG_DBNAME": server["dbname"]}
-    command = [DBT_EXECUTABLE, *args[:-1], json.dumps(variables), "--target", "postgres",
+    command = [DBT_EXECUTABLE, *args, "--target", "postgres",
                "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
                "--target-path", str(target), "--log-path", str(target / "logs")]
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=DBT_PROJECT_DIR, timeout=600)
@@ -80,7 +74,7 @@ def postgres_build(handmade_warehouse, postgres_dsn, postgres_schema, tmp_path_f
     results = []
     for first in (FIRST_DAY, LAST_DAY):
         target = tmp_path_factory.mktemp("dbt_postgres")
-        built = _dbt_on_postgres(dbt_cli_args(_window(first, LAST_DAY), warehouse_path=""), postgres_dsn, prefix, target)
+        built = _dbt_on_postgres(first, postgres_dsn, prefix, target)
         assert built.returncode == 0, f"dbt build from {first} failed on PostgreSQL:\n{built.stdout[-4000:]}"
         results.append(json.loads((target / "run_results.json").read_text())["results"])
     return {"dsn": postgres_dsn, "prefix": prefix, "results": results[0]}

@@ -127,10 +127,10 @@ def _with_sample(result: dg.AssetCheckResult, warehouse: Warehouse) -> dg.AssetC
         description=result.description, metadata={**result.metadata, "failing_rows_sample": dg.MetadataValue.json(sample)})
 
 
-def dbt_cli_args(window: dg.TimeWindow, warehouse_path: str) -> list[str]:
-    """`dbt build` for one partition window: the window and the warehouse reach dbt as vars."""
+def dbt_cli_args(window: dg.TimeWindow, warehouse_path: str, **extra_vars: str) -> list[str]:
+    """`dbt build` for one partition window: the window, the warehouse (and any `extra_vars`) reach dbt as vars."""
     return ["build", "--exclude-resource-type", "unit_test",
-            "--vars", json.dumps({**dbt_vars(window), "warehouse_path": warehouse_path})]
+            "--vars", json.dumps({**dbt_vars(window), "warehouse_path": warehouse_path, **extra_vars})]
 
 
 def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:

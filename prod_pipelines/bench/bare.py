@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
 from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
@@ -34,13 +34,10 @@ def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
 
 def dbt_command(warehouse: Path, start: date, end: date) -> list[str]:
     """`dbt build` for the as-of days [start, end], with the arguments the Dagster asset builds."""
-    import dagster as dg
-
     from prod_pipelines.assets.dbt import dbt_cli_args
+    from prod_pipelines.partitions import window_of
 
-    window = dg.TimeWindow(datetime.combine(start, time(), timezone.utc),
-                           datetime.combine(end + timedelta(days=1), time(), timezone.utc))
-    return [DBT_EXECUTABLE, *dbt_cli_args(window, str(warehouse)),
+    return [DBT_EXECUTABLE, *dbt_cli_args(window_of(start, end), str(warehouse)),
             "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
 
 

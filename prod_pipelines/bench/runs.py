@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from prod_pipelines.bench import bare, measure
-from prod_pipelines.settings import DATA_DIR_VAR, ENV_VAR, START_DATE_VAR
+from prod_pipelines.settings import DATA_DIR_VAR, DBT_PROJECT_DIR, ENV_VAR, START_DATE_VAR
 
 RUN_LINE = re.compile(r"^pipeline run ([0-9a-f-]{36}): succeeded$", re.MULTILINE)
 
@@ -100,9 +100,9 @@ def step_durations(dagster_home: Path, run_id: str) -> tuple[dict[str, float], f
 def dbt_elapsed(run_id: str) -> float:
     """dbt's own elapsed seconds in a Dagster run: dagster-dbt leaves each invocation's artifacts in
     `target/<step>-<run id prefix>-<hash>/`; the rest of the dbt step is Dagster recording its results."""
-    found = sorted(bare.DBT_PROJECT_DIR.glob(f"target/*-{run_id[:7]}-*/run_results.json"))
+    found = sorted(DBT_PROJECT_DIR.glob(f"target/*-{run_id[:7]}-*/run_results.json"))
     if not found:
-        raise measure.CommandFailed(f"run {run_id}: no dbt run_results.json under {bare.DBT_PROJECT_DIR / 'target'}")
+        raise measure.CommandFailed(f"run {run_id}: no dbt run_results.json under {DBT_PROJECT_DIR / 'target'}")
     return sum(json.loads(path.read_text())["elapsed_time"] for path in found)
 
 
