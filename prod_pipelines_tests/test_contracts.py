@@ -135,3 +135,18 @@ def test_a_snapshot_that_drops_far_below_its_weekday_median_blocks_and_growth_on
     assert (grew.passed, grew.severity) == (False, dg.AssetCheckSeverity.WARN)
     assert (dropped.passed, dropped.severity) == (False, dg.AssetCheckSeverity.ERROR)
     assert dropped.metadata["observed_rows"].value == 2 and dropped.metadata["same_weekday_median"].value == 10
+
+
+@pytest.mark.parametrize(("feed", "header", "row", "column"), [
+    ("orders", ORDERS_HEADER, "o1,{v},S1,K1,2,20.00,2025-02-03T10:00:00Z", "line_number"),
+    ("orders", ORDERS_HEADER, "o1,1,S1,K1,{v},20.00,2025-02-03T10:00:00Z", "quantity"),
+    ("inventory", "snapshot_date,store_id,sku_id,on_hand_qty", "2025-02-03,S1,K1,{v}", "on_hand_qty"),
+    ("products", "sku_id,sku_name,category,volume_ml,seasonal_months", "K1,Gin,spirits,{v},", "volume_ml"),
+])
+@pytest.mark.parametrize("value", ["2.5", "1e3", "3.0"])
+def test_integer_columns_reject_text_that_is_not_a_whole_number(tmp_path, warehouse, feed, header, row, column, value):
+    good = row.format(v="7").replace("o1,", "o0,").replace("S1,K1", "S0,K0").replace("K1,Gin", "K0,Gin")
+    write(tmp_path, feed, "f.csv", f"{header}\n{good}\n{row.format(v=value)}\n")
+    load = load_partition(warehouse, CONTRACTS[feed], tmp_path, DAY)
+    assert (load.rows_accepted, load.rows_rejected) == (1, 1)
+    assert warehouse.execute("select rule, value from raw.rejects").fetchall() == [(f"{column}: not a integer", value)]
