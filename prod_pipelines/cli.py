@@ -176,9 +176,10 @@ def _syncs(args: argparse.Namespace) -> int:
 
 def _reported(outcome) -> bool:
     """Prints a run's outcome (the error goes to stderr) and says whether it succeeded."""
-    print(f"{outcome.job} run {outcome.run_id}: {'succeeded' if outcome.success else 'FAILED'}")
+    status = "succeeded" if outcome.success else "succeeded, with days held back" if outcome.run_succeeded else "FAILED"
+    print(f"{outcome.job} run {outcome.run_id}: {status}")
     if not outcome.success:
-        print(f"error: {outcome.job} run {outcome.run_id} failed:\n{outcome.error}", file=sys.stderr)
+        print(f"error: {outcome.job} run {outcome.run_id}: {status}:\n{outcome.error}", file=sys.stderr)
     return outcome.success
 
 

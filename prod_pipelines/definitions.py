@@ -11,6 +11,7 @@ from prod_pipelines.assets.dbt import DBT_PROJECT, build_dbt_assets
 from prod_pipelines.assets.destinations import build_destination_asset
 from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
+from prod_pipelines.assets.verdicts import build_verdict_asset
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
 from prod_pipelines.automation.late_data import late_data_sensor
 from prod_pipelines.automation.schedules import daily_schedule
@@ -38,17 +39,19 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = daily_partitions(settings.start_date)
     dbt_models = build_dbt_assets(partitions)
     consumers = consumers_from_manifest(DBT_PROJECT.manifest_path)
-    destinations = [
-        build_destination_asset(consumer, get_asset_key_for_model([dbt_models], consumer.export_model))
-        for consumer in consumers
-    ]
     raw_assets = build_raw_assets(partitions)
+    export_keys = [get_asset_key_for_model([dbt_models], c.export_model) for c in consumers]
+    # Every dbt model and raw feed a day rests on; every dbt test on the marts and exports must judge it.
+    verdicts = build_verdict_asset(
+        partitions, upstream=[*(a.key for a in raw_assets), *dbt_models.keys],
+        required_checks=[k for k in dbt_models.check_keys if k.asset_key.path[0] in ("marts", "exports")])
+    destinations = [build_destination_asset(c, key, verdicts.key) for c, key in zip(consumers, export_keys, strict=True)]
     freshness = freshness_checks(raw_assets, consumers)
     pipeline = dg.define_asset_job(
         PIPELINE_JOB, selection=dg.AssetSelection.all(), partitions_def=partitions,
         description="Ingest -> dbt -> exports -> delivery for a partition or a range, as one run.")
     return dg.Definitions(
-        assets=[*raw_assets, dbt_models, *destinations],
+        assets=[*raw_assets, dbt_models, verdicts, *destinations],
         asset_checks=freshness,
         schedules=[daily_schedule(pipeline, settings.automation_running)],
         sensors=[freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB,

@@ -21,3 +21,9 @@ def window_of(first: date, last: date) -> dg.TimeWindow:
 def dbt_vars(window: dg.TimeWindow) -> dict[str, str]:
     """The half-open date window [min_date, max_date) that incremental models replace."""
     return {"min_date": window.start.date().isoformat(), "max_date": window.end.date().isoformat()}
+
+
+def days_of(window: dg.TimeWindow) -> list[date]:
+    """The as-of days of a run's window, first to last."""
+    first = window.start.date()
+    return [first + timedelta(days=i) for i in range((window.end.date() - first).days)]

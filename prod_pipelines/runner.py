@@ -23,8 +23,9 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}  # step even
 class RunOutcome:
     job: str
     run_id: str
-    success: bool
+    success: bool  # the run succeeded and no ERROR check failed: every day it judged can be delivered
     error: str | None
+    run_succeeded: bool = True  # Dagster's own status: False when a step failed
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -112,12 +113,13 @@ def _execute(instance: dg.DagsterInstance, job, tags: dict[str, str], selection=
     tags = {**tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     with dg.execute_job(job, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET,
                         asset_selection=sorted(selection, key=str) if selection else None) as result:
-        error = None
-        if not result.success:
-            lines = [_step_failure_text(e) for e in result.all_events if e.is_step_failure]
-            lines += [f"check failed: {name}" for name in _failed_error_checks(result.all_events)]
-            error = "\n".join(lines) or "run failed"
-        return RunOutcome(job=result.job_def.name, run_id=result.run_id, success=result.success, error=error)
+        failed_checks = _failed_error_checks(result.all_events)
+        lines = [_step_failure_text(e) for e in result.all_events if e.is_step_failure]
+        lines += [f"check failed: {name} (the day is held back for every consumer)" for name in failed_checks]
+        success = result.success and not failed_checks
+        error = None if success else "\n".join(lines) or "run failed"
+        return RunOutcome(job=result.job_def.name, run_id=result.run_id, success=success, error=error,
+                          run_succeeded=result.success)
 
 
 def _step_failure_text(event) -> str:
@@ -136,5 +138,7 @@ def _failed_error_checks(events) -> list[str]:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
             if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                failed.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}")
+                day = f" for {evaluation.partition}" if evaluation.partition else ""
+                summary = f": {evaluation.description}" if evaluation.description else ""
+                failed.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}{day}{summary}")
     return failed

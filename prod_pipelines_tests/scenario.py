@@ -17,6 +17,7 @@ from prod_pipelines_tests.conftest import run_cli
 FIRST = date(2025, 3, 1)
 GOOD_DAY = date(2025, 3, 11)  # D-1: delivered before every scenario
 DAY = date(2025, 3, 12)  # D: the day each scenario breaks
+NEXT_DAY = DAY + timedelta(days=1)  # D+1: a good day again
 EXPORTS = ("exp_retailer_app__top_items", "exp_salesforce__store_recommendations", "exp_crm__weekly_email")
 
 
@@ -28,9 +29,13 @@ class Scenario:
     def landing(self) -> Path:
         return self.data_dir / "landing"
 
-    def process_day(self):
-        return run_cli("backfill", "--start", DAY.isoformat(), "--end", DAY.isoformat(),
+    def process_day(self, day: date = DAY):
+        return run_cli("backfill", "--start", day.isoformat(), "--end", day.isoformat(),
                        data_dir=self.data_dir, start_date=FIRST, check=False)
+
+    def verdict(self, day: date = DAY) -> tuple[bool, list[str]] | None:
+        rows = self.query("select complete, reasons from audit.day_verdicts where as_of_date = ?", [day])
+        return rows[0] if rows else None
 
     def deliver(self):
         return run_cli("deliver", data_dir=self.data_dir, start_date=FIRST, check=False)
@@ -69,9 +74,9 @@ class Scenario:
 
 
 def prepare_good_history(root: Path) -> Path:
-    """Seeds FIRST..D and runs the pipeline up to D-1 (delivered): the state every scenario starts from."""
+    """Seeds FIRST..D+1 and runs the pipeline up to D-1 (delivered): the state every scenario starts from."""
     base = root / "base"
-    generate_landing(base, FIRST, DAY, scale=0.1)  # 100 stores: enough for coverage to be a signal
+    generate_landing(base, FIRST, NEXT_DAY, scale=0.1)  # 100 stores: enough for coverage to be a signal
     run_cli("backfill", "--start", FIRST.isoformat(), "--end", GOOD_DAY.isoformat(), data_dir=base, start_date=FIRST)
     return base
 

@@ -13,7 +13,7 @@ from prod_pipelines.definitions import build_definitions
 from prod_pipelines.landing.zone import read_as_text
 from prod_pipelines.settings import Settings
 from prod_pipelines_tests.scenario import (
-    DAY, EXPORTS, FIRST, GOOD_DAY, copy_of, last_monday_on_or_before, prepare_good_history,
+    DAY, EXPORTS, FIRST, GOOD_DAY, NEXT_DAY, copy_of, last_monday_on_or_before, prepare_good_history,
 )
 
 GOOD_DELIVERIES = {"retailer_app": GOOD_DAY, "salesforce": GOOD_DAY, "crm_email": last_monday_on_or_before(GOOD_DAY)}
@@ -30,8 +30,30 @@ def assert_consumers_keep_the_last_good_day(scenario):
     assert scenario.delivered() == GOOD_DELIVERIES
     for consumer in GOOD_DELIVERIES:
         assert not (scenario.data_dir / "destinations" / consumer / f"dt={DAY.isoformat()}").exists()
-    for export in EXPORTS:
-        assert scenario.query(f"select count(*) from exports.{export} where as_of_date = ?", [DAY]) == [(0,)]
+    verdict = scenario.verdict()
+    assert verdict is None or not verdict[0], f"D must not be complete: {verdict}"
+
+
+def assert_held_back_by(scenario, done, check: str) -> dict:
+    """D was computed, judged and held back for every consumer by `check`; returns the check's failing row."""
+    assert done.returncode != 0 and check in done.stderr and "held back" in done.stderr, done.stderr[-3000:]
+    complete, reasons = scenario.verdict()
+    assert not complete and any(check in r for r in reasons), reasons
+    asset = next(a for (a,) in scenario.query("select asset from audit.day_checks where check_name = ?", [check]))
+    evaluation = scenario.latest_check(asset, check)
+    assert not evaluation.passed and evaluation.partition == DAY.isoformat()
+    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
+    assert scenario.deliver().returncode == 0
+    assert_consumers_keep_the_last_good_day(scenario)
+    return evaluation.metadata["failing_rows_sample"].value[0]
+
+
+def assert_the_next_good_day_is_delivered(scenario):
+    done = scenario.process_day(NEXT_DAY)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert scenario.verdict(NEXT_DAY) == (True, [])
+    assert scenario.delivered()["retailer_app"] == NEXT_DAY
+    assert scenario.delivered()["salesforce"] == NEXT_DAY
 
 
 def test_a_renamed_inventory_column_stops_day_d_and_every_consumer_keeps_d_minus_1(scenarios):
@@ -45,6 +67,7 @@ def test_a_renamed_inventory_column_stops_day_d_and_every_consumer_keeps_d_minus
     assert scenario.deliver().returncode == 0
     assert_consumers_keep_the_last_good_day(scenario)
     for export in EXPORTS:
+        assert scenario.query(f"select count(*) from exports.{export} where as_of_date = ?", [DAY]) == [(0,)]
         columns = [c for (c,) in scenario.query(
             "select column_name from information_schema.columns where table_schema = 'exports' and table_name = ?", [export])]
         nulls = scenario.query(f"select count(*) from exports.{export} where " + " or ".join(f"{c} is null" for c in columns))
@@ -56,16 +79,35 @@ def test_inventory_covering_40_percent_of_stores_fails_coverage_and_blocks_deliv
     stores = sorted(s for (s,) in scenario.query("select distinct store_id from raw.inventory where dt = ?", [GOOD_DAY]))
     kept = set(stores[: int(len(stores) * 0.4)])
     scenario.rewrite("inventory", lambda f: f.filter(pl.col("store_id").is_in(kept)))
-    done = scenario.process_day()
-    assert done.returncode != 0
-    assert "active_store_coverage" in done.stderr
-    evaluation = scenario.latest_check("marts/top_items_not_carried", "active_store_coverage")
-    assert evaluation is not None and not evaluation.passed
-    assert evaluation.severity == dg.AssetCheckSeverity.ERROR
-    sample = evaluation.metadata["failing_rows_sample"].value
-    assert sample[0]["as_of_date"] == DAY.isoformat() and float(sample[0]["coverage"]) <= 0.45
-    assert scenario.deliver().returncode == 0
-    assert_consumers_keep_the_last_good_day(scenario)
+    failing = assert_held_back_by(scenario, scenario.process_day(), "active_store_coverage")
+    assert failing["as_of_date"] == DAY.isoformat() and float(failing["coverage"]) <= 0.45
+
+
+def test_an_inventory_re_keyed_upstream_is_held_back_for_every_consumer_and_the_next_day_flows(scenarios):
+    scenario = scenarios("re_keyed_inventory")
+    scenario.rewrite("inventory", lambda f: f.with_columns(pl.lit("NEW-") + pl.col("sku_id")))
+    failing = assert_held_back_by(scenario, scenario.process_day(), "inventory_unknown_items_near_normal")
+    assert failing["as_of_date"] == DAY.isoformat() and float(failing["observed"]) == 1.0
+    assert float(failing["upper_bound"]) <= 0.05 * 3
+    assert_the_next_good_day_is_delivered(scenario)
+
+
+def test_order_lines_of_unknown_stores_hold_the_day_back(scenarios):
+    scenario = scenarios("unknown_stores")
+    scenario.rewrite("orders", lambda f: f.with_columns(
+        pl.when(pl.int_range(pl.len()) % 2 == 0).then(pl.lit("GONE-") + pl.col("store_id")).otherwise(pl.col("store_id"))
+        .alias("store_id")))
+    failing = assert_held_back_by(scenario, scenario.process_day(), "order_unknown_stores_near_normal")
+    assert 0.4 < float(failing["observed"]) < 0.6 and float(failing["recent_median"]) == 0.0
+    assert_the_next_good_day_is_delivered(scenario)
+
+
+def test_a_result_of_unusual_shape_holds_the_day_back(scenarios):
+    scenario = scenarios("nothing_on_hand")
+    scenario.rewrite("inventory", lambda f: f.with_columns(on_hand_qty=pl.lit("0")))  # every store carries nothing
+    failing = assert_held_back_by(scenario, scenario.process_day(), "recommendations_per_store_near_normal")
+    assert float(failing["observed"]) > float(failing["upper_bound"]) >= 2 * float(failing["recent_median"]) * 0.99
+    assert_the_next_good_day_is_delivered(scenario)
 
 
 def test_bad_order_rows_are_kept_with_their_rule_and_the_rest_flow_through(scenarios):

@@ -123,18 +123,19 @@ def test_an_unreadable_file_stops_the_partition_with_its_name(tmp_path, warehous
 def test_a_snapshot_that_drops_far_below_its_weekday_median_blocks_and_growth_only_warns(warehouse):
     import dagster as dg
 
-    from prod_pipelines.assets.raw_checks import row_count_result
+    from prod_pipelines.assets.raw_checks import row_count_results
     from prod_pipelines.landing.loader import PartitionLoad
 
     mondays = [date(2025, 1, 6) + timedelta(weeks=w) for w in range(5)]
     for day, rows in zip(mondays, [10, 10, 10, 100, 2]):
         warehouse.execute("insert into raw.inventory select ?, ?, 'S' || i, 'K1', 1, 'f.csv', i from range(?) t(i)",
                           [day, day, rows])
-    grew = row_count_result(warehouse, CONTRACTS["inventory"], [PartitionLoad(day=mondays[3])])
-    dropped = row_count_result(warehouse, CONTRACTS["inventory"], [PartitionLoad(day=mondays[4])])
-    assert (grew.passed, grew.severity) == (False, dg.AssetCheckSeverity.WARN)
-    assert (dropped.passed, dropped.severity) == (False, dg.AssetCheckSeverity.ERROR)
-    assert dropped.metadata["observed_rows"].value == 2 and dropped.metadata["same_weekday_median"].value == 10
+    key = dg.AssetKey(["raw", "inventory"])
+    grew, dropped = row_count_results(warehouse, key, CONTRACTS["inventory"], [PartitionLoad(day=d) for d in mondays[3:]])
+    assert (grew.day, grew.passed, grew.severity) == (mondays[3], False, dg.AssetCheckSeverity.WARN)
+    assert (dropped.day, dropped.passed, dropped.severity) == (mondays[4], False, dg.AssetCheckSeverity.ERROR)
+    assert dropped.metadata["observed_rows"] == 2 and dropped.metadata["same_weekday_median"] == 10
+    assert dropped.blocks_day and not grew.blocks_day
 
 
 @pytest.mark.parametrize(("feed", "header", "row", "column"), [

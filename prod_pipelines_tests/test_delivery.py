@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 
-import dagster as dg
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from prod_pipelines.assets.destinations import newest_complete_partition
-from prod_pipelines.delivery.consumers import Consumer, consumers_from_manifest
+from prod_pipelines.delivery.consumers import consumers_from_manifest
 from prod_pipelines.delivery.destinations import SUCCESS_MARKER, FileDrop
 from prod_pipelines_tests.conftest import backfilled_landing, run_cli
 from prod_pipelines_tests.warehouse_state import query
@@ -78,24 +76,3 @@ def consumers_from_manifest_for_test():
     from prod_pipelines.assets.dbt import DBT_PROJECT
 
     return consumers_from_manifest(DBT_PROJECT.manifest_path)
-
-
-def test_a_partition_whose_run_failed_an_error_check_is_never_the_one_delivered():
-    partitions = dg.DailyPartitionsDefinition(start_date="2025-01-01")
-    key = dg.AssetKey(["exports", "exp_demo"])
-    verdict = {"passed": True}
-
-    @dg.asset(key=key, partitions_def=partitions, check_specs=[dg.AssetCheckSpec("rows_match_mart", asset=key)])
-    def exp_demo():
-        return dg.MaterializeResult(check_results=[dg.AssetCheckResult(check_name="rows_match_mart", **verdict)])
-
-    consumer = Consumer(name="demo", export_model="exp_demo", owner="team:x", destination="file_drop", sla="",
-                        send_on="daily", key=("store_id",), deadline_cron="0 9 * * *")
-    with dg.instance_for_test() as instance:
-        dg.materialize([exp_demo], partition_key="2025-01-06", instance=instance)
-        verdict["passed"] = False
-        dg.materialize([exp_demo], partition_key="2025-01-07", instance=instance)
-        assert newest_complete_partition(instance, key, consumer) == date(2025, 1, 6)
-        verdict["passed"] = True
-        dg.materialize([exp_demo], partition_key="2025-01-07", instance=instance)
-        assert newest_complete_partition(instance, key, consumer) == date(2025, 1, 7)

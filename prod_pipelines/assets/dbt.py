@@ -6,7 +6,7 @@ model names: a model in `models/<layer>/` becomes `<layer>/<model>` in group `<l
 
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
@@ -14,14 +14,14 @@ import dagster as dg
 from dagster._utils import run_with_concurrent_update_guard
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from prod_pipelines.assets.dbt_checks import judge_days
 from prod_pipelines.catalog import column_lineage, column_schema
-from prod_pipelines.partitions import dbt_vars
+from prod_pipelines.completeness import day_checks
+from prod_pipelines.partitions import days_of, dbt_vars
 from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from prod_pipelines.warehouse import Warehouse
 
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-FAILURE_SAMPLE_ROWS = 5
-_NO_ID = dg.MetadataValue.text("")
 
 
 @cache
@@ -51,7 +51,24 @@ def _manifest_is_stale(project: DbtProject) -> bool:
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """`raw/<table>` for sources, `<layer>/<model>` for models; owner and tier from `meta`."""
+    """`raw/<table>` for sources, `<layer>/<model>` for models; owner and tier from `meta`.
+
+    With `partitions_def`, every dbt test becomes a check judged per day (see dbt_checks.py),
+    described by its YAML `description`. No check stops the run: the day verdict holds back the
+    days a failed ERROR test names, and lets the other days of the window through.
+    """
+
+    def __init__(self, settings: DagsterDbtTranslatorSettings, partitions_def: dg.PartitionsDefinition | None = None):
+        super().__init__(settings)
+        self._partitions_def = partitions_def
+
+    def get_asset_check_spec(self, asset_spec: dg.AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project: DbtProject | None) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return spec._replace(partitions_def=self._partitions_def, blocking=False,
+                             description=manifest["nodes"][unique_id].get("description") or spec.description)
 
     def get_asset_key(self, props: Mapping[str, Any]) -> dg.AssetKey:
         if props["resource_type"] == "source":
@@ -81,13 +98,6 @@ class LayeredTranslator(DagsterDbtTranslator):
         tier = props.get("meta", {}).get("tier")
         return {**super().get_tags(props), **({"tier": tier} if tier else {})}
 
-    def get_partition_mapping(self, props: Mapping[str, Any], parent_props: Mapping[str, Any]) -> dg.PartitionMapping | None:
-        """A model reading N days back from a parent declares `meta.lookback_days: {parent: N}`."""
-        lookback = props.get("meta", {}).get("lookback_days", {}).get(parent_props["name"])
-        if lookback is None:
-            return None
-        return dg.TimeWindowPartitionMapping(start_offset=-int(lookback), allow_nonexistent_upstream_partitions=True)
-
 
 def _layer(props: Mapping[str, Any]) -> str:
     return props["fqn"][1] if len(props["fqn"]) > 2 else "models"
@@ -96,40 +106,15 @@ def _layer(props: Mapping[str, Any]) -> str:
 TRANSLATOR = LayeredTranslator(DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def with_failure_samples(events: Iterator, warehouse: Warehouse) -> Iterator:
-    """Passes dbt's events through; failed checks are held until dbt exits, then get a sample of
-    their failing rows (stored by dbt as views) so the check says what to act on."""
-    failed: list[dg.AssetCheckResult] = []
-    try:
-        for event in events:
-            if isinstance(event, dg.AssetCheckResult) and not event.passed:
-                failed.append(event)
-            else:
-                yield event
-    finally:
-        yield from (_with_sample(result, warehouse) for result in failed)
+def dbt_cli_args(window: dg.TimeWindow, warehouse_path: str, command: str = "build", **extra_vars: str) -> list[str]:
+    """`dbt <command>` for one partition window: the window, the warehouse (and any `extra_vars`) reach dbt as vars.
 
-
-def _with_sample(result: dg.AssetCheckResult, warehouse: Warehouse) -> dg.AssetCheckResult:
-    node = _manifest().get("nodes", {}).get(str(result.metadata.get("unique_id", _NO_ID).value), {})
-    relation = node.get("relation_name")
-    if not relation:
-        return result
-    try:
-        with warehouse.connect(read_only=True) as conn:
-            cursor = conn.execute(f"select * from {relation} limit {FAILURE_SAMPLE_ROWS}")
-            columns = [d[0] for d in cursor.description]
-            sample = [{c: str(v) for c, v in zip(columns, row)} for row in cursor.fetchall()]
-    except Exception as error:  # the sample is a courtesy; the check result stands without it
-        sample = [{"sample_unavailable": str(error).splitlines()[0]}]
-    return dg.AssetCheckResult(
-        passed=result.passed, asset_key=result.asset_key, check_name=result.check_name, severity=result.severity,
-        description=result.description, metadata={**result.metadata, "failing_rows_sample": dg.MetadataValue.json(sample)})
-
-
-def dbt_cli_args(window: dg.TimeWindow, warehouse_path: str, **extra_vars: str) -> list[str]:
-    """`dbt build` for one partition window: the window, the warehouse (and any `extra_vars`) reach dbt as vars."""
-    return ["build", "--exclude-resource-type", "unit_test",
+    `test` runs only the tests whose every parent is selected (cautious indirect selection): a
+    subset of models never runs a test that reads a model outside it.
+    """
+    selection = {"build": ["--exclude-resource-type", "unit_test"], "run": [],
+                 "test": ["--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]}[command]
+    return [command, *selection,
             "--vars", json.dumps({**dbt_vars(window), "warehouse_path": warehouse_path, **extra_vars})]
 
 
@@ -139,14 +124,36 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
     @dbt_assets(
         manifest=DBT_PROJECT.manifest_path,
         project=DBT_PROJECT,
-        dagster_dbt_translator=TRANSLATOR,
+        dagster_dbt_translator=LayeredTranslator(TRANSLATOR.settings, partitions_def),
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool="warehouse",
     )
     def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-        args = dbt_cli_args(context.partition_time_window, warehouse.path)
-        context.log.info(f"dbt build for window {dbt_vars(context.partition_time_window)}")
-        yield from with_failure_samples(dbt.cli(args, context=context).stream(), warehouse)
+        """`dbt run`, then `dbt test` judged per day: a failing test must not skip the window's other days."""
+        window = context.partition_time_window
+        context.log.info(f"dbt run and test for window {dbt_vars(window)}")
+        yield from dbt.cli(dbt_cli_args(window, warehouse.path, command="run"), context=context).stream()
+        tests = dbt.cli(dbt_cli_args(window, warehouse.path, command="test"), context=context, raise_on_error=False)
+        results = []
+        for event in tests.stream():
+            if isinstance(event, dg.AssetCheckResult):
+                results.append(event)
+            else:
+                yield event
+        _raise_if_a_test_could_not_run(tests)
+        selected = context.selected_asset_check_keys
+        results = [r for r in results if dg.AssetCheckKey(r.asset_key, r.check_name) in selected]
+        checks = judge_days(results, days_of(window), warehouse, _manifest()["nodes"])
+        with warehouse.connect() as conn:
+            day_checks.record(conn, checks, context.run.run_id)
+        yield from day_checks.report(context, checks)
 
     return dbt_models
+
+
+def _raise_if_a_test_could_not_run(invocation) -> None:
+    """A test that fails judges its days; a test that errors (bad SQL, a missing relation) judges nothing."""
+    errored = [r["unique_id"] for r in invocation.get_artifact("run_results.json")["results"] if r["status"] == "error"]
+    if errored:
+        raise dg.Failure(description=f"dbt test(s) could not run: {', '.join(errored)}; see the dbt log above")

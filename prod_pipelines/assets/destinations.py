@@ -1,7 +1,9 @@
-"""`destinations/<consumer>`: send the newest complete partition of the consumer's one export.
+"""`destinations/<consumer>`: send the newest complete day of the consumer's one export.
 
 Unpartitioned on purpose: a backfill recomputes history in the exports, but a consumer only ever
-receives the newest complete partition, once per distinct content (see delivery/sync.py).
+receives the newest day the day verdict calls complete (completeness/verdict.py), once per distinct
+content (see delivery/sync.py). Days held back are shown, with their reasons, by the `newest_day_delivered`
+check, which warns: the consumer kept its last good data, nothing failed on its side.
 """
 
 from datetime import date
@@ -9,6 +11,7 @@ from datetime import date
 import dagster as dg
 
 from prod_pipelines.catalog import column_schema
+from prod_pipelines.completeness.verdict import newest_complete_day
 from prod_pipelines.delivery.consumers import Consumer
 from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
 from prod_pipelines.delivery.ledger import Ledger
@@ -22,39 +25,17 @@ class DeliveryConfig(dg.Config):
     approve_large_change: bool = False
 
 
-def newest_complete_partition(instance: dg.DagsterInstance, export_key: dg.AssetKey, consumer: Consumer) -> date | None:
-    """The newest partition of the export that this consumer is sent (e.g. Mondays only) and that
-    is complete: its latest materialization came from a run in which no ERROR check failed."""
-    days = sorted((date.fromisoformat(k) for k in instance.get_materialized_partitions(export_key)), reverse=True)
-    verdicts: dict[str, bool] = {}
-    for day in (d for d in days if consumer.sends_for(d.weekday())):
-        records = instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=export_key, asset_partitions=[day.isoformat()]), limit=1).records
-        run_id = records[0].run_id
-        if run_id not in verdicts:
-            verdicts[run_id] = not _failed_error_checks(instance, run_id)
-        if verdicts[run_id]:
-            return day
-    return None
-
-
-def _failed_error_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
-    failed = []
-    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = record.dagster_event.event_specific_data
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            failed.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
-    return failed
-
-
-def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.AssetsDefinition:
+def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict_key: dg.AssetKey) -> dg.AssetsDefinition:
     target_key = resource_key(consumer)
+    key = dg.AssetKey(["destinations", consumer.name])
 
     @dg.asset(
-        key=["destinations", consumer.name],
+        key=key,
         group_name="destinations",
-        deps=[export_key],
-        description=(f"Delivers the newest complete partition of {consumer.export_model} to {consumer.name} "
+        deps=[export_key, verdict_key],
+        check_specs=[dg.AssetCheckSpec("newest_day_delivered", asset=key, description=(
+            "The consumer holds the newest day judged; when it does not, the held-back days and why."))],
+        description=(f"Delivers the newest complete day of {consumer.export_model} to {consumer.name} "
                      f"({consumer.destination}); never re-sends history. SLA: {consumer.sla}."),
         owners=[consumer.owner],
         kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination.split("_")[0]},
@@ -68,9 +49,15 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
         output_required=False,
     )
     def deliver_newest(context: dg.AssetExecutionContext, config: DeliveryConfig):
-        partition = newest_complete_partition(context.instance, export_key, consumer)
+        with context.resources.warehouse.connect(read_only=True) as conn:
+            partition, held_back = newest_complete_day(conn, lambda day: consumer.sends_for(day.weekday()))
+        held = {v.day.isoformat(): list(v.reasons) for v in held_back}
+        if held_back:
+            context.log.warning(f"{consumer.name}: held back for every consumer: "
+                                + " | ".join(f"{v.day}: {v.reason_text}" for v in held_back))
         if partition is None:  # e.g. the weekly email before the first Monday: nothing is due, nothing is sent
-            context.log.info(f"{consumer.name}: no complete partition of {consumer.export_model} to deliver yet")
+            context.log.info(f"{consumer.name}: no complete day of {consumer.export_model} to deliver yet")
+            yield _held_back_check(key, consumer, None, held)
             return
         destination = getattr(context.resources, target_key).build()
         is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
@@ -84,11 +71,21 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey) -> dg.A
                               consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)
         context.log.info(f"{consumer.name}: {outcome.status} ({partition}, {rows.num_rows} rows)")
         metadata = {"partition": partition.isoformat(), "rows": rows.num_rows, "content_hash": digest,
-                    "status": outcome.status}
+                    "status": outcome.status, "held_back": dg.MetadataValue.json(held)}
         if outcome.receipt is not None:
             r = outcome.receipt
             metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
                          "changed": r.changed, "removed": r.removed}
         yield dg.MaterializeResult(metadata=metadata)
+        yield _held_back_check(key, consumer, partition, held)
 
     return deliver_newest
+
+
+def _held_back_check(key: dg.AssetKey, consumer: Consumer, delivered, held: dict) -> dg.AssetCheckResult:
+    summary = (f"holds {delivered}" if delivered else "holds nothing yet") + (
+        f"; held back: {', '.join(sorted(held))}" if held else "")
+    return dg.AssetCheckResult(asset_key=key, check_name="newest_day_delivered", passed=not held,
+                               severity=dg.AssetCheckSeverity.WARN, description=summary,
+                               metadata={"consumer": consumer.name, "holds": str(delivered or ""),
+                                         "held_back": dg.MetadataValue.json(held)})

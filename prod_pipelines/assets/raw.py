@@ -1,19 +1,21 @@
 """`raw/<feed>`: each landing partition validated against its contract and loaded into DuckDB.
 
 One asset per feed, daily-partitioned; a run over a range loads its days one transaction each,
-so a re-run replaces exactly the partitions it covers.
+so a re-run replaces exactly the partitions it covers. Each day carries its own row counts and its
+own check results, whatever the range it was loaded in.
 """
 
 
 import time
-from datetime import timedelta
 
 import dagster as dg
 
-from prod_pipelines.assets.raw_checks import contract_result, raw_check_specs, row_count_result
+from prod_pipelines.assets.raw_checks import contract_results, raw_check_specs, row_count_results
+from prod_pipelines.completeness import day_checks
 from prod_pipelines.landing.contracts import CONTRACTS, Contract
 from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_partitions
 from prod_pipelines.landing.zone import LandingError
+from prod_pipelines.partitions import days_of
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.warehouse import Warehouse
 
@@ -39,27 +41,34 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
         kinds={"duckdb", "python"},
         tags={"tier": "bronze"},
         pool="warehouse",
-        check_specs=raw_check_specs(contract, key),
+        check_specs=raw_check_specs(contract, key, partitions_def),
         metadata={"dagster/table_name": f"raw.{contract.feed}", "dagster/column_schema": _column_schema(contract)},
     )
-    def raw_feed(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse) -> dg.MaterializeResult:
+    def raw_feed(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
         window = context.partition_time_window
-        days = [window.start.date() + timedelta(days=i) for i in range((window.end - window.start).days)]
+        days = days_of(window)
         started = time.perf_counter()
         loads: list[PartitionLoad] = []
+        stop: LandingError | None = None
         with warehouse.connect() as conn:
             ensure_tables(conn, contract)
             try:
                 for load in load_partitions(conn, contract, landing.path, days):
                     loads.append(load)
                     _log_progress(context, contract.feed, days, len(loads), started)
-            except LandingError as error:
-                raise dg.Failure(description=str(error), metadata={
-                    "feed": contract.feed, "location": error.location, "problem": error.problem,
-                    "partition": days[len(loads)].isoformat(), "partitions_loaded_before_stop": len(loads)}) from None
-            checks = [contract_result(conn, contract, loads), row_count_result(conn, contract, loads)]
+            except LandingError as error:  # the days before it stay loaded, and are judged below
+                stop = error
+            checks = contract_results(conn, key, contract, loads) + row_count_results(conn, key, contract, loads) if loads else []
+            day_checks.record(conn, checks, context.run.run_id)
+        if stop is not None:
+            raise dg.Failure(description=str(stop), metadata={
+                "feed": contract.feed, "location": stop.location, "problem": stop.problem,
+                "partition": days[len(loads)].isoformat(), "partitions_loaded_before_stop": len(loads)})
         context.log.info(f"raw/{contract.feed}: loaded {len(loads)} partition(s) {days[0]}..{days[-1]}")
-        return dg.MaterializeResult(metadata=_load_metadata(loads, time.perf_counter() - started), check_results=checks)
+        for load in loads:  # each day's own numbers on its own partition, not the range's totals
+            context.add_asset_metadata(_day_metadata(load), partition_key=load.day.isoformat())
+        yield dg.MaterializeResult(metadata={"load_seconds": round(time.perf_counter() - started, 3)})
+        yield from day_checks.report(context, checks)
 
     return raw_feed
 
@@ -80,20 +89,14 @@ def _column_schema(contract: Contract) -> dg.TableSchema:
         for c in contract.columns])
 
 
-def _load_metadata(loads: list[PartitionLoad], seconds: float) -> dict:
-    read = sum(x.rows_read for x in loads)
-    rows = [f"| {x.day} | {'yes' if x.arrived else 'no'} | {len(x.files)} | {x.rows_read} | {x.rows_accepted} | {x.rows_rejected} |"
-            for x in loads[:100]]
+def _day_metadata(load: PartitionLoad) -> dict:
     return {
-        "partitions": len(loads),
-        "rows_read": read,
-        "rows_accepted": sum(x.rows_accepted for x in loads),
-        "rows_rejected": sum(x.rows_rejected for x in loads),
-        "dagster/row_count": sum(x.rows_accepted for x in loads),
-        "source_files": dg.MetadataValue.json(sorted(f for x in loads for f in x.files)[:500]),
-        "load_seconds": round(seconds, 3),
-        "per_partition": dg.MetadataValue.md(
-            "| dt | arrived | files | read | accepted | rejected |\n|---|---|---|---|---|---|\n" + "\n".join(rows)),
+        "arrived": load.arrived,
+        "rows_read": load.rows_read,
+        "rows_accepted": load.rows_accepted,
+        "rows_rejected": load.rows_rejected,
+        "dagster/row_count": load.rows_accepted,
+        "source_files": dg.MetadataValue.json(sorted(load.files)),
     }
 
 

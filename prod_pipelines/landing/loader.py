@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -21,6 +21,12 @@ from prod_pipelines.landing.zone import LandingError, partition_files, read_as_t
 REJECTS_DDL = (
     "create table if not exists raw.rejects (feed varchar, dt date, file varchar, row_number bigint, "
     "rule varchar, column_name varchar, value varchar)"
+)
+# One row per feed and partition the raw layer has loaded: the fact that a day arrived (an orders day
+# may hold no lines), when, and what it held. Written in the partition's own transaction.
+LOADS_DDL = (
+    "create table if not exists raw.partition_loads (feed varchar not null, dt date not null, arrived boolean not null, "
+    "files integer, rows_read bigint, rows_accepted bigint, rows_rejected bigint, loaded_at timestamp not null)"
 )
 
 
@@ -43,6 +49,7 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection, contract: Contract) -> None:
         f"(dt date not null, {contract.sql_columns()}, _source_file varchar, _row_number bigint)"
     )
     conn.execute(REJECTS_DDL)
+    conn.execute(LOADS_DDL)
 
 
 def load_partition(conn: duckdb.DuckDBPyConnection, contract: Contract, landing_dir: Path, day: date) -> PartitionLoad:
@@ -75,7 +82,7 @@ def prepare_partition(contract: Contract, landing_dir: Path, day: date) -> tuple
     files = partition_files(landing_dir, contract.feed, day)
     if files is None:
         if contract.published_daily:
-            raise LandingError(contract.feed, f"dt={day}", "partition has not arrived (folder missing)")
+            raise LandingError(contract.feed, f"dt={day}", "has not arrived (no landing folder yet); everything downstream waits for it")
         return None, PartitionLoad(day=day, arrived=False)
     texts = {str(p.relative_to(landing_dir)): read_as_text(p, contract.feed) for p in files}
     validated = validate_partition(contract, day, texts)
@@ -106,6 +113,10 @@ def _replace(conn: duckdb.DuckDBPyConnection, contract: Contract, validated: Val
                 "from rejected_rows", [contract.feed, day])
             conn.unregister("accepted_rows")
             conn.unregister("rejected_rows")
+        conn.execute("delete from raw.partition_loads where feed = ? and dt = ?", [contract.feed, day])
+        conn.execute("insert into raw.partition_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
+                     [contract.feed, day, load.arrived, len(load.files), load.rows_read, load.rows_accepted,
+                      load.rows_rejected, datetime.now(timezone.utc).replace(tzinfo=None)])
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

@@ -1,0 +1,69 @@
+"""dbt tests judged per as-of day: each test's stored failing rows, grouped by the day they name.
+
+A dbt test runs once over the run's window; its failing rows (kept by dbt as a view) carry the day
+they concern (`as_of_date`, `day` or the test's `date_column`). Each day of the window gets its own
+result: failed when a failing row names it, passed otherwise. A test whose failing rows name no day
+fails every day of the window: without a day to blame, none is shown to be good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+import dagster as dg
+
+from prod_pipelines.completeness.day_checks import DayCheck
+from prod_pipelines.warehouse import Warehouse
+
+SAMPLE_ROWS = 5
+MAX_FAILING_ROWS_READ = 10_000
+DAY_COLUMNS = ("as_of_date", "day")
+
+
+def judge_days(results: Iterable[dg.AssetCheckResult], days: list[date], warehouse: Warehouse,
+               nodes: Mapping[str, dict]) -> list[DayCheck]:
+    checks = []
+    for result in results:
+        node = nodes.get(str(result.metadata["unique_id"].value), {}) if "unique_id" in result.metadata else {}
+        if result.passed:
+            checks += [DayCheck(result.asset_key, result.check_name, day, True, result.severity,
+                                summary="no failing rows", metadata={"failing_rows": 0}) for day in days]
+            continue
+        rows, problem = _failing_rows(node, warehouse)
+        day_column = _day_column(node, rows)
+        for day in days:
+            failing = [r for r in rows if r.get(day_column) == day] if day_column else rows
+            checks.append(DayCheck(
+                result.asset_key, result.check_name, day, passed=not failing and not problem,
+                severity=result.severity, summary=problem or _summary(failing),
+                metadata={"failing_rows": len(failing),
+                          "failing_rows_sample": [{k: str(v) for k, v in r.items()} for r in failing[:SAMPLE_ROWS]]}))
+    return checks
+
+
+def _failing_rows(node: dict, warehouse: Warehouse) -> tuple[list[dict], str | None]:
+    relation = node.get("relation_name")
+    if not relation:
+        return [], "the test's failing rows are not stored, so no day can be shown to be good"
+    with warehouse.connect(read_only=True) as conn:
+        cursor = conn.execute(f"select * from {relation} limit {MAX_FAILING_ROWS_READ}")
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()], None
+
+
+def _day_column(node: dict, rows: list[dict]) -> str | None:
+    declared = node.get("test_metadata", {}).get("kwargs", {}).get("date_column")
+    present = set(rows[0]) if rows else set()
+    return next((c for c in (declared, *DAY_COLUMNS) if c and c in present), None)
+
+
+def _summary(failing: list[dict]) -> str:
+    if not failing:
+        return "no failing rows for this day"
+    first = ", ".join(f"{k}={_short(v)}" for k, v in failing[0].items())
+    return f"{len(failing)} failing row(s); first: {first}"
+
+
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

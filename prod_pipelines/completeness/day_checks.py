@@ -1,0 +1,77 @@
+"""Check results judged per as-of day.
+
+Grain of `audit.day_checks`: one row per asset, check and day: the newest result of that check for
+that day, with the numbers behind it. The same result reaches Dagster as a partitioned asset check
+evaluation, so the UI's partition view answers "was D good, and why not"; the day verdict reads the
+table, so the answer does not depend on which run (or which engine) judged the day.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+
+import dagster as dg
+import duckdb
+
+DDL = ("create table if not exists audit.day_checks (asset varchar not null, check_name varchar not null, "
+       "dt date not null, passed boolean not null, severity varchar not null, summary varchar, "
+       "metadata json, run_id varchar, judged_at timestamp default current_timestamp)")
+
+
+@dataclass(frozen=True)
+class DayCheck:
+    """One check's result for one as-of day."""
+
+    asset: dg.AssetKey
+    check_name: str
+    day: date
+    passed: bool
+    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR
+    summary: str = ""  # one line a person acts on: observed value against its bound
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def blocks_day(self) -> bool:
+        return not self.passed and self.severity == dg.AssetCheckSeverity.ERROR
+
+    def evaluation(self) -> dg.AssetCheckEvaluation:
+        return dg.AssetCheckEvaluation(
+            asset_key=self.asset, check_name=self.check_name, passed=self.passed, severity=self.severity,
+            partition=self.day.isoformat(), description=self.summary or None,
+            metadata={**self.metadata, **({"summary": self.summary} if self.summary else {})})
+
+
+def ensure_table(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute("create schema if not exists audit")
+    conn.execute(DDL)
+
+
+def record(conn: duckdb.DuckDBPyConnection, checks: Iterable[DayCheck], run_id: str) -> None:
+    """Replaces the stored result of each (asset, check, day) with the new one, in one transaction."""
+    rows = [(c.asset.to_user_string(), c.check_name, c.day, c.passed, c.severity.value, c.summary,
+             json.dumps(c.metadata, default=str), run_id) for c in checks]
+    if not rows:
+        return
+    ensure_table(conn)
+    conn.execute("begin transaction")
+    try:
+        conn.executemany("delete from audit.day_checks where asset = ? and check_name = ? and dt = ?",
+                         [r[:3] for r in rows])
+        conn.executemany("insert into audit.day_checks (asset, check_name, dt, passed, severity, summary, metadata, "
+                         "run_id) values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.execute("commit")
+    except Exception:
+        conn.execute("rollback")
+        raise
+
+
+def report(context: dg.AssetExecutionContext, checks: list[DayCheck]) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    """The per-day evaluations for Dagster, then the (empty) outputs Dagster expects of each selected check."""
+    yield from (c.evaluation() for c in checks)
+    judged = {dg.AssetCheckKey(c.asset, c.check_name) for c in checks}
+    for output_name, spec in context.assets_def.check_specs_by_output_name.items():
+        if spec.key in context.selected_asset_check_keys and spec.key in judged:
+            yield dg.Output(None, output_name=output_name)
