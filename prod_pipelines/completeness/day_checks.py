@@ -16,6 +16,8 @@ from datetime import date
 import dagster as dg
 import duckdb
 
+from prod_pipelines.compat import AssetCheckEvaluationTargetMaterializationData
+
 DDL = ("create table if not exists audit.day_checks (asset varchar not null, check_name varchar not null, "
        "dt date not null, passed boolean not null, severity varchar not null, summary varchar, "
        "metadata json, run_id varchar, judged_at timestamp default current_timestamp)")
@@ -37,10 +39,10 @@ class DayCheck:
     def blocks_day(self) -> bool:
         return not self.passed and self.severity == dg.AssetCheckSeverity.ERROR
 
-    def evaluation(self) -> dg.AssetCheckEvaluation:
+    def evaluation(self, target: AssetCheckEvaluationTargetMaterializationData | None = None) -> dg.AssetCheckEvaluation:
         return dg.AssetCheckEvaluation(
             asset_key=self.asset, check_name=self.check_name, passed=self.passed, severity=self.severity,
-            partition=self.day.isoformat(), description=self.summary or None,
+            partition=self.day.isoformat(), description=self.summary or None, target_materialization_data=target,
             metadata={**self.metadata, **({"summary": self.summary} if self.summary else {})})
 
 
@@ -69,9 +71,30 @@ def record(conn: duckdb.DuckDBPyConnection, checks: Iterable[DayCheck], run_id: 
 
 
 def report(context: dg.AssetExecutionContext, checks: list[DayCheck]) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    """The per-day evaluations for Dagster, then the (empty) outputs Dagster expects of each selected check."""
-    yield from (c.evaluation() for c in checks)
+    """The per-day evaluations for Dagster, then the (empty) outputs Dagster expects of each selected check.
+
+    Call it after the materializations: each evaluation names the materialization of its day that it
+    judged, which is what makes the UI count it as that partition's current result.
+    """
+    targets = _latest_materializations(context.instance, checks)
+    yield from (c.evaluation(targets.get((c.asset, c.day.isoformat()))) for c in checks)
     judged = {dg.AssetCheckKey(c.asset, c.check_name) for c in checks}
     for output_name, spec in context.assets_def.check_specs_by_output_name.items():
         if spec.key in context.selected_asset_check_keys and spec.key in judged:
             yield dg.Output(None, output_name=output_name)
+
+
+def _latest_materializations(instance: dg.DagsterInstance, checks: list[DayCheck]
+                             ) -> dict[tuple[dg.AssetKey, str], AssetCheckEvaluationTargetMaterializationData]:
+    """The newest materialization of each checked (asset, day): one query per asset."""
+    days_by_asset: dict[dg.AssetKey, set[str]] = {}
+    for c in checks:
+        days_by_asset.setdefault(c.asset, set()).add(c.day.isoformat())
+    found = {}
+    for asset, days in days_by_asset.items():
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=asset, asset_partitions=sorted(days)), limit=len(days) * 2).records
+        for record in records:  # newest first
+            found.setdefault((asset, record.partition_key), AssetCheckEvaluationTargetMaterializationData(
+                run_id=record.run_id, storage_id=record.storage_id, timestamp=record.timestamp))
+    return found
