@@ -15,6 +15,7 @@ from prod_pipelines.assets.verdicts import build_verdict_asset
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
 from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
+from prod_pipelines.completeness.verdict import QUALITY_MODEL
 from prod_pipelines.delivery.consumers import consumers_from_manifest
 from prod_pipelines.delivery.targets import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions
@@ -41,9 +42,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     consumers = consumers_from_manifest(DBT_PROJECT.manifest_path)
     raw_assets = build_raw_assets(partitions)
     export_keys = [get_asset_key_for_model([dbt_models], c.export_model) for c in consumers]
-    # Every dbt model and raw feed a day rests on; every dbt test on the marts and exports must judge it.
+    # The raw feeds (their loads), the exports and the day's figures; every dbt test on the marts and
+    # exports must have judged the day.
     verdicts = build_verdict_asset(
-        partitions, upstream=[*(a.key for a in raw_assets), *dbt_models.keys],
+        partitions, upstream=[*(a.key for a in raw_assets), *export_keys, get_asset_key_for_model([dbt_models], QUALITY_MODEL)],
         required_checks=[k for k in dbt_models.check_keys if k.asset_key.path[0] in ("marts", "exports")])
     destinations = [build_destination_asset(c, key, verdicts.key) for c, key in zip(consumers, export_keys, strict=True)]
     freshness = freshness_checks(raw_assets, consumers)

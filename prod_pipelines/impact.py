@@ -58,7 +58,8 @@ def asset_impact(roots: list[dg.AssetKey]) -> dict:
     return {
         "roots": [_describe(graph.get(k)) for k in roots],
         "downstream": [_describe(graph.get(k)) for k in sorted(below, key=lambda k: order[k])],
-        "edges": {k.to_user_string(): sorted(c.to_user_string() for c in graph.get(k).child_keys) for k in affected},
+        "edges": {k.to_user_string(): sorted(c.to_user_string() for c in graph.get(k).child_keys
+                                             if _feeds(graph.get(k), graph.get(c))) for k in affected},
         "checks": sorted(f"{c.asset_key.to_user_string()}:{c.name}" for k in affected for c in graph.get(k).check_keys),
         "exports": sorted({e for c in consumers for e in c["exports"] if dg.AssetKey.from_user_string(e) in affected}),
         "consumers": consumers,
@@ -154,6 +155,11 @@ def _in_graph_order(assets: list[str]) -> list[str]:
     return sorted(set(assets), key=order.__getitem__)
 
 
+def _feeds(parent, child) -> bool:
+    """A consumer is fed by its export; its other parent, the day verdict, only gates which day it gets."""
+    return not _is_consumer(child) or parent.key.path[-1] == str(child.metadata["export"])
+
+
 def _is_consumer(node) -> bool:
     return "destination" in node.metadata and "sla" in node.metadata
 
@@ -161,7 +167,8 @@ def _is_consumer(node) -> bool:
 def _consumer(node) -> dict:
     return {"consumer": node.tags.get("consumer", node.key.path[-1]), "asset": node.key.to_user_string(),
             "owners": list(node.owners), "destination": str(node.metadata["destination"]),
-            "sla": str(node.metadata["sla"]), "exports": sorted(p.to_user_string() for p in node.parent_keys)}
+            "sla": str(node.metadata["sla"]),
+            "exports": sorted(p.to_user_string() for p in node.parent_keys if p.path[-1] == str(node.metadata["export"]))}
 
 
 def _describe(node) -> dict:

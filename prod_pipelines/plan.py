@@ -35,7 +35,7 @@ def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | No
             print(f"{asset:<52} {_rows_in(conn, table, column, start, end):>14}")
         print(f"\nReloaded raw feeds: {', '.join(reloaded)}; every intermediate, mart and export model is rebuilt "
               "(staging models are views over raw: nothing to write).")
-        print("\nDeliveries (the newest complete partition only; history is never re-sent):")
+        print("\nDeliveries (the newest day judged complete only; history is never re-sent):")
         for consumer in consumers_from_manifest(DBT_PROJECT.manifest_path):
             print(f"  {consumer.name:<14} {_delivery_plan(conn, consumer, start, end)}")
     finally:
@@ -62,4 +62,4 @@ def _delivery_plan(conn: duckdb.DuckDBPyConnection, consumer: Consumer, start: d
         return f"nothing: no partition it is sent ({consumer.send_on}) is in the range"
     if held is not None and newest < held:
         return f"nothing: it holds {held}, newer than the range"
-    return f"would receive {newest} if its content changed (it holds {held or 'nothing yet'})"
+    return f"would receive {newest} if that day is judged complete and its content changed (it holds {held or 'nothing yet'})"

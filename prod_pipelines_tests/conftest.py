@@ -5,11 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import uuid
 
 import duckdb
 import psycopg

@@ -29,8 +29,8 @@ class Scenario:
     def landing(self) -> Path:
         return self.data_dir / "landing"
 
-    def process_day(self, day: date = DAY):
-        return run_cli("backfill", "--start", day.isoformat(), "--end", day.isoformat(),
+    def process_day(self, day: date = DAY, *options: str):
+        return run_cli("backfill", "--start", day.isoformat(), "--end", day.isoformat(), *options,
                        data_dir=self.data_dir, start_date=FIRST, check=False)
 
     def verdict(self, day: date = DAY) -> tuple[bool, list[str]] | None:

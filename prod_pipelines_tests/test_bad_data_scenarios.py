@@ -13,7 +13,14 @@ from prod_pipelines.definitions import build_definitions
 from prod_pipelines.landing.zone import read_as_text
 from prod_pipelines.settings import Settings
 from prod_pipelines_tests.scenario import (
-    DAY, EXPORTS, FIRST, GOOD_DAY, NEXT_DAY, copy_of, last_monday_on_or_before, prepare_good_history,
+    DAY,
+    EXPORTS,
+    FIRST,
+    GOOD_DAY,
+    NEXT_DAY,
+    copy_of,
+    last_monday_on_or_before,
+    prepare_good_history,
 )
 
 GOOD_DELIVERIES = {"retailer_app": GOOD_DAY, "salesforce": GOOD_DAY, "crm_email": last_monday_on_or_before(GOOD_DAY)}
@@ -49,7 +56,8 @@ def assert_held_back_by(scenario, done, check: str) -> dict:
 
 
 def assert_the_next_good_day_is_delivered(scenario):
-    done = scenario.process_day(NEXT_DAY)
+    # D-1 to D+1 is two days of change, beyond the blast-radius guard at this scale: the operator approves it.
+    done = scenario.process_day(NEXT_DAY, "--approve-large-change", "all")
     assert done.returncode == 0, done.stderr[-3000:]
     assert scenario.verdict(NEXT_DAY) == (True, [])
     assert scenario.delivered()["retailer_app"] == NEXT_DAY
@@ -85,7 +93,7 @@ def test_inventory_covering_40_percent_of_stores_fails_coverage_and_blocks_deliv
 
 def test_an_inventory_re_keyed_upstream_is_held_back_for_every_consumer_and_the_next_day_flows(scenarios):
     scenario = scenarios("re_keyed_inventory")
-    scenario.rewrite("inventory", lambda f: f.with_columns(pl.lit("NEW-") + pl.col("sku_id")))
+    scenario.rewrite("inventory", lambda f: f.with_columns((pl.lit("NEW-") + pl.col("sku_id")).alias("sku_id")))
     failing = assert_held_back_by(scenario, scenario.process_day(), "inventory_unknown_items_near_normal")
     assert failing["as_of_date"] == DAY.isoformat() and float(failing["observed"]) == 1.0
     assert float(failing["upper_bound"]) <= 0.05 * 3

@@ -151,3 +151,23 @@ def test_integer_columns_reject_text_that_is_not_a_whole_number(tmp_path, wareho
     load = load_partition(warehouse, CONTRACTS[feed], tmp_path, DAY)
     assert (load.rows_accepted, load.rows_rejected) == (1, 1)
     assert warehouse.execute("select rule, value from raw.rejects").fetchall() == [(f"{column}: not a integer", value)]
+
+
+def test_a_parquet_integer_column_is_judged_by_its_type(tmp_path, warehouse):
+    """An int64 column loads; a float64 column for an integer field is a schema change that stops the
+    partition, naming the file and column, even when some of its values happen to be whole."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "inventory" / f"dt={DAY.isoformat()}"
+    folder.mkdir(parents=True)
+    base = {"snapshot_date": [DAY, DAY, DAY], "sku_id": ["K1", "K1", "K1"]}
+    pq.write_table(pa.table({**base, "store_id": ["S1", "S2", "S3"], "on_hand_qty": pa.array([4, 0, 7], pa.int64())}),
+                   folder / "a.parquet")
+    load = load_partition(warehouse, CONTRACTS["inventory"], tmp_path, DAY)
+    assert (load.rows_accepted, load.rows_rejected) == (3, 0)
+    pq.write_table(pa.table({**base, "store_id": ["S4", "S5", "S6"], "on_hand_qty": pa.array([2.5, 3.0, 1e3])}),
+                   folder / "b.parquet")
+    with pytest.raises(LandingError, match=r"b\.parquet: column on_hand_qty: no value is a integer"):
+        load_partition(warehouse, CONTRACTS["inventory"], tmp_path, DAY)
+    assert warehouse.execute("select count(*) from raw.inventory").fetchone()[0] == 3  # the last good load stays

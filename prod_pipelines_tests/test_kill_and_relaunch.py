@@ -21,7 +21,7 @@ START, END = date(2025, 1, 1), date(2025, 1, 31)
 
 
 def dbt_is_running(warehouse: str) -> bool:
-    found = subprocess.run(["pgrep", "-f", f"dbt build.*{warehouse}"], capture_output=True, text=True)
+    found = subprocess.run(["pgrep", "-f", f"dbt (build|run|test) .*{warehouse}"], capture_output=True, text=True)
     return bool(found.stdout.strip())
 
 

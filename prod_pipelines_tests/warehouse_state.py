@@ -8,6 +8,8 @@ import duckdb
 
 DATE_COLUMNS = ("dt", "snapshot_date", "order_date", "as_of_date")
 SCHEMAS = ("raw", "intermediate", "marts", "exports")  # staging is views over raw
+# When a partition was loaded: a re-run changes it by design, the data it describes must not change.
+LOAD_TIME_COLUMNS = ("loaded_at",)
 
 
 def partition_digests(data_dir: Path) -> dict[tuple[str, str], str]:
@@ -23,9 +25,11 @@ def partition_digests(data_dir: Path) -> dict[tuple[str, str], str]:
             columns = {c for (c,) in conn.execute("select column_name from information_schema.columns "
                                                   "where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
             column = next(c for c in DATE_COLUMNS if c in columns)
+            exclude = [c for c in LOAD_TIME_COLUMNS if c in columns]
+            rows = f"(select * exclude ({', '.join(exclude)}) from {schema}.{table})" if exclude else f"{schema}.{table}"
             for day, digest in conn.execute(
                     f"select {column}::varchar, md5(string_agg(t::varchar, '|' order by t::varchar)) "
-                    f"from {schema}.{table} t group by 1").fetchall():
+                    f"from {rows} t group by 1").fetchall():
                 digests[(f"{schema}.{table}", day)] = digest
         return digests
     finally:

@@ -6,7 +6,6 @@ content (see delivery/sync.py). Days held back are shown, with their reasons, by
 check, which warns: the consumer kept its last good data, nothing failed on its side.
 """
 
-from datetime import date
 
 import dagster as dg
 

@@ -26,7 +26,8 @@ from prod_pipelines.landing.contracts import CONTRACTS
 
 DDL = ("create table if not exists audit.day_verdicts (as_of_date date primary key, complete boolean not null, "
        "reasons varchar[] not null, decided_at timestamp not null, run_id varchar)")
-QUALITY = "marts.daily_data_quality"
+QUALITY_MODEL = "daily_data_quality"  # the dbt model with each day's candidate stores and recommendations
+QUALITY = f"marts.{QUALITY_MODEL}"
 
 
 @dataclass(frozen=True)
