@@ -110,6 +110,8 @@ def test_a_partition_loaded_again_voids_the_verdicts_resting_on_it_until_they_ar
     assert current[DAYS[0]].complete
     assert not current[DAYS[1]].complete and not current[DAYS[2]].complete
     assert "loaded again" in current[DAYS[2]].reason_text
+    # The run that recomputes those days tests them again, then judges them.
+    day_checks.record(three_days, [day_checks.DayCheck(MART, COVERAGE.name, d, passed=True) for d in DAYS[1:]], "r2")
     judge(three_days)
     assert verdict.newest_complete_day(three_days) == (DAYS[-1], [])
 
@@ -117,3 +119,13 @@ def test_a_partition_loaded_again_voids_the_verdicts_resting_on_it_until_they_ar
 def test_a_weekly_consumer_gets_the_newest_complete_day_of_its_weekday(three_days):
     judge(three_days)
     assert verdict.newest_complete_day(three_days, lambda d: d.weekday() == 0) == (MONDAY, [])
+
+
+def test_a_day_judged_from_checks_older_than_its_data_is_held_back(three_days):
+    arrive(three_days, "inventory", DAYS[-1])  # reloaded, but the dbt tests have not run again
+    verdicts = judge(three_days)
+    assert verdicts[DAYS[-1]].reasons == (f"{MART.to_user_string()}:{COVERAGE.name} judged {DAYS[-1]} "
+                                          "before its raw data was loaded again",)
+    assert verdicts[DAYS[0]].complete  # its data did not change
+    day_checks.record(three_days, [day_checks.DayCheck(MART, COVERAGE.name, DAYS[-1], passed=True)], "r3")
+    assert judge(three_days)[DAYS[-1]].complete

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 
 import dagster as dg
 import duckdb
@@ -20,7 +20,7 @@ from prod_pipelines.compat import AssetCheckEvaluationTargetMaterializationData
 
 DDL = ("create table if not exists audit.day_checks (asset varchar not null, check_name varchar not null, "
        "dt date not null, passed boolean not null, severity varchar not null, summary varchar, "
-       "metadata json, run_id varchar, judged_at timestamp default current_timestamp)")
+       "metadata json, run_id varchar, judged_at timestamp not null)")
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,9 @@ def ensure_table(conn: duckdb.DuckDBPyConnection) -> None:
 
 def record(conn: duckdb.DuckDBPyConnection, checks: Iterable[DayCheck], run_id: str) -> None:
     """Replaces the stored result of each (asset, check, day) with the new one, in one transaction."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)  # the clock raw.partition_loads uses
     rows = [(c.asset.to_user_string(), c.check_name, c.day, c.passed, c.severity.value, c.summary,
-             json.dumps(c.metadata, default=str), run_id) for c in checks]
+             json.dumps(c.metadata, default=str), run_id, now) for c in checks]
     if not rows:
         return
     ensure_table(conn)
@@ -63,7 +64,7 @@ def record(conn: duckdb.DuckDBPyConnection, checks: Iterable[DayCheck], run_id: 
         conn.executemany("delete from audit.day_checks where asset = ? and check_name = ? and dt = ?",
                          [r[:3] for r in rows])
         conn.executemany("insert into audit.day_checks (asset, check_name, dt, passed, severity, summary, metadata, "
-                         "run_id) values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                         "run_id, judged_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

@@ -113,12 +113,17 @@ def _missing_feeds(conn: duckdb.DuckDBPyConnection, day: date) -> list[str]:
 
 
 def _failed_checks(conn: duckdb.DuckDBPyConnection, day: date, required: set[str]) -> list[str]:
-    judged = conn.execute("select asset || ':' || check_name, passed, severity, summary from audit.day_checks "
-                          "where dt = ? order by 1", [day]).fetchall()
-    reasons = [f"{name} failed: {summary}" for name, passed, severity, summary in judged
+    """Failed ERROR checks of the day, and required checks that have not judged it since its data last changed."""
+    newest_load = conn.execute("select max(loaded_at) from raw.partition_loads where dt <= ?", [day]).fetchone()[0]
+    judged = conn.execute("select asset || ':' || check_name, passed, severity, summary, judged_at "
+                          "from audit.day_checks where dt = ? order by 1", [day]).fetchall()
+    reasons = [f"{name} failed: {summary}" for name, passed, severity, summary, _ in judged
                if not passed and severity == dg.AssetCheckSeverity.ERROR.value]
-    missing = sorted(required - {name for name, *_ in judged})
-    return reasons + [f"{name} has not judged {day}" for name in missing]
+    current = {name for name, *_, judged_at in judged if newest_load is None or judged_at >= newest_load}
+    reasons += [f"{name} has not judged {day}" for name in sorted(required - {name for name, *_ in judged})]
+    reasons += [f"{name} judged {day} before its raw data was loaded again" for name in sorted(
+        (required & {name for name, *_ in judged}) - current)]
+    return reasons
 
 
 def _empty_result(conn: duckdb.DuckDBPyConnection, day: date) -> list[str]:
