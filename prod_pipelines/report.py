@@ -6,6 +6,7 @@ from datetime import date
 
 import duckdb
 
+from prod_pipelines.completeness.verdict import current_verdicts
 from prod_pipelines.settings import Settings
 
 LAYERS = ("raw", "staging", "intermediate", "marts", "exports")
@@ -22,6 +23,11 @@ def print_summary(settings: Settings, start: date, end: date) -> None:
         for schema, table in sorted(tables, key=lambda t: (LAYERS.index(t[0]), t[1])):
             count = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
             print(f"  {schema}.{table:<40} {count:>12,} rows")
+        verdicts = [v for v in current_verdicts(conn) if start <= v.day <= end]
+        held = [v for v in verdicts if not v.complete]
+        print(f"\nDays {start}..{end}: {len(verdicts) - len(held)} complete, {len(held)} held back (audit.day_verdicts)")
+        for v in held[:10]:
+            print(f"  held back {v.day}: {v.reason_text}")
         print("\nWhat each consumer holds now")
         for consumer, partition, rows, location in conn.execute(
             "select consumer, partition_date, rows, location from delivery.syncs where status = 'succeeded' "
