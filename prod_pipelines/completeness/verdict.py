@@ -88,11 +88,10 @@ def newest_complete_day(conn: duckdb.DuckDBPyConnection, wanted: Callable[[date]
                         ) -> tuple[date | None, list[Verdict]]:
     """The newest complete day that `wanted` accepts (e.g. Mondays only), and the newer days held back."""
     held_back = []
-    for verdict in current_verdicts(conn):
-        if verdict.complete and wanted(verdict.day):
+    for verdict in (v for v in current_verdicts(conn) if wanted(v.day)):
+        if verdict.complete:
             return verdict.day, held_back
-        if not verdict.complete and wanted(verdict.day):
-            held_back.append(verdict)
+        held_back.append(verdict)
     return None, held_back
 
 
