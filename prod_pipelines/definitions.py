@@ -7,8 +7,8 @@ import warnings
 import dagster as dg
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
-from prod_pipelines.assets.dbt import DBT_PROJECT, build_dbt_assets
-from prod_pipelines.assets.destinations import build_destination_asset
+from prod_pipelines.dbt.project import DBT_PROJECT, build_dbt_assets
+from prod_pipelines.assets.deliveries import build_destination_asset
 from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
 from prod_pipelines.assets.verdicts import build_verdict_asset
@@ -17,7 +17,7 @@ from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
 from prod_pipelines.completeness.verdict import QUALITY_MODEL
 from prod_pipelines.delivery.consumers import consumers_from_manifest
-from prod_pipelines.delivery.targets import resource_key, target_for
+from prod_pipelines.delivery.destinations.resource import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.settings import ALERT_WEBHOOK_VAR, DAGSTER_PG_URL_VAR, DBT_EXECUTABLE, Settings

@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from prod_pipelines.landing.synthetic import generate_landing
+from prod_pipelines.producers.synthetic import generate_landing
 from prod_pipelines.settings import DATA_DIR_VAR, START_DATE_VAR
-from prod_pipelines_tests.fixtures.handmade import AS_OF_DATES, FIRST_DAY, write_handmade_landing
+from prod_pipelines_tests.support.handmade import AS_OF_DATES, FIRST_DAY, write_handmade_landing
 
 
 def cli_env(data_dir: Path, start_date: date) -> dict[str, str]:
@@ -27,7 +27,7 @@ def cli_env(data_dir: Path, start_date: date) -> dict[str, str]:
 def run_cli(*args: str, data_dir: Path, start_date: date, check: bool = True,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """`prod-pipelines <args>` in a fresh process, as a user would run it."""
-    done = subprocess.run([sys.executable, "-m", "prod_pipelines.cli", *args],
+    done = subprocess.run([sys.executable, "-m", "prod_pipelines.ops.cli", *args],
                           env={**cli_env(data_dir, start_date), **(env or {})},
                           capture_output=True, text=True, timeout=1800)
     if check and done.returncode != 0:

@@ -52,7 +52,7 @@ def measure_overhead(data_dir: Path, first_partition, repeat: int, logs: Path) -
 
 
 def _webserver_once(data_dir: Path, env: dict[str, str], log: Path) -> tuple[float, float, float, float]:
-    from prod_pipelines.runner import prepare_dagster_home
+    from prod_pipelines.ops.runner import prepare_dagster_home
     from prod_pipelines.settings import Settings
 
     home = prepare_dagster_home(Settings(data_dir=data_dir))

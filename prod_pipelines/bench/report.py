@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prod_pipelines.bench.scenarios import ScaleResult
-from prod_pipelines.bench.targets import Outcome
+from prod_pipelines.bench.goals import Outcome
 
 WAYS = (
     ("dagster_day", "One day, Dagster end to end (`prod-pipelines backfill --start D --end D`)"),

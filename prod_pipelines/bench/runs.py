@@ -74,7 +74,7 @@ def fresh_data_dir(path: Path, landing: Path, like: Path | None = None) -> Path:
 
 def dagster(data_dir: Path, first_partition: date, start: date, end: date, log: Path) -> Run:
     # Approved: the bench measures cost; the blast-radius guard still computes the churn it would judge.
-    command = [sys.executable, "-m", "prod_pipelines.cli", "backfill", "--start", start.isoformat(),
+    command = [sys.executable, "-m", "prod_pipelines.ops.cli", "backfill", "--start", start.isoformat(),
                "--end", end.isoformat(), "--data-dir", str(data_dir), "--approve-large-change", "all"]
     sample = measure.run(command, log, env=child_env(data_dir, first_partition))
     found = RUN_LINE.search(sample.stdout)

@@ -149,7 +149,7 @@ class _ParseWatch:
         self.result = result
 
     def __enter__(self):
-        from prod_pipelines.assets.dbt import DBT_PROJECT, ensure_manifest
+        from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
 
         ensure_manifest()
         self.path = DBT_PROJECT.manifest_path

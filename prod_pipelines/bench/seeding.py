@@ -12,7 +12,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from prod_pipelines.landing import synthetic
+from prod_pipelines.producers import synthetic
 
 MARKER = "_bench_seed.json"
 

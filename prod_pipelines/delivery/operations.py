@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from prod_pipelines.assets.dbt import DBT_PROJECT, ensure_manifest
+from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
 from prod_pipelines.delivery.consumers import Consumer, consumers_from_manifest
 from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.sync import Outcome, rollback
-from prod_pipelines.delivery.targets import target_for
+from prod_pipelines.delivery.destinations.resource import target_for
 from prod_pipelines.settings import Settings
 from prod_pipelines.warehouse import Warehouse
 

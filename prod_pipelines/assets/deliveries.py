@@ -1,0 +1,90 @@
+"""`destinations/<consumer>`: send the newest complete day of the consumer's one export.
+
+Unpartitioned on purpose: a backfill recomputes history in the exports, but a consumer only ever
+receives the newest day the day verdict calls complete (completeness/verdict.py), once per distinct
+content (see delivery/sync.py). Days held back are shown, with their reasons, by the `newest_day_delivered`
+check, which warns: the consumer kept its last good data, nothing failed on its side.
+"""
+
+
+import dagster as dg
+
+from prod_pipelines.catalog.columns import column_schema
+from prod_pipelines.completeness.verdict import newest_complete_day
+from prod_pipelines.delivery.consumers import Consumer
+from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
+from prod_pipelines.delivery.ledger import Ledger
+from prod_pipelines.delivery.sync import deliver
+from prod_pipelines.delivery.destinations.resource import resource_key
+
+
+class DeliveryConfig(dg.Config):
+    """Run config of a delivery: approving a change larger than the blast-radius limit."""
+
+    approve_large_change: bool = False
+
+
+def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict_key: dg.AssetKey) -> dg.AssetsDefinition:
+    target_key = resource_key(consumer)
+    key = dg.AssetKey(["destinations", consumer.name])
+
+    @dg.asset(
+        key=key,
+        group_name="destinations",
+        deps=[export_key, verdict_key],
+        check_specs=[dg.AssetCheckSpec("newest_day_delivered", asset=key, description=(
+            "The consumer holds the newest day judged; when it does not, the held-back days and why."))],
+        description=(f"Delivers the newest complete day of {consumer.export_model} to {consumer.name} "
+                     f"({consumer.destination}); never re-sends history. SLA: {consumer.sla}."),
+        owners=[consumer.owner],
+        kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination.split("_")[0]},
+        tags={"tier": "gold", "consumer": consumer.name},
+        metadata={**({"dagster/column_schema": schema} if (schema := column_schema(export_key.to_user_string())) else {}),
+                  "export": consumer.export_model, "destination": consumer.destination, "sla": consumer.sla,
+                  "send_on": consumer.send_on, "key": ", ".join(consumer.key),
+                  "max_change_share": consumer.max_change_share},
+        required_resource_keys={"warehouse", target_key},
+        pool="warehouse",
+        output_required=False,
+    )
+    def deliver_newest(context: dg.AssetExecutionContext, config: DeliveryConfig):
+        with context.resources.warehouse.connect(read_only=True) as conn:
+            partition, held_back = newest_complete_day(conn, lambda day: consumer.sends_for(day.weekday()))
+        held = {v.day.isoformat(): list(v.reasons) for v in held_back}
+        if held_back:
+            context.log.warning(f"{consumer.name}: held back for every consumer: "
+                                + " | ".join(f"{v.day}: {v.reason_text}" for v in held_back))
+        if partition is None:  # e.g. the weekly email before the first Monday: nothing is due, nothing is sent
+            context.log.info(f"{consumer.name}: no complete day of {consumer.export_model} to deliver yet")
+            yield _held_back_check(key, consumer, None, held)
+            return
+        destination = getattr(context.resources, target_key).build()
+        is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
+        table = f"exports.{consumer.export_model}"
+        with context.resources.warehouse.connect() as conn:
+            rows = conn.sql(f"select * from {table} where as_of_date = ? order by all", params=[partition]).to_arrow_table()
+            digest = conn.execute(f"select coalesce(md5(string_agg(t::varchar, '\\n' order by t::varchar)), '') "
+                                  f"from {table} t where as_of_date = ?", [partition]).fetchone()[0]
+            ledger = Ledger(conn, context.resources.warehouse.sent_dir)
+            outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
+                              consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)
+        context.log.info(f"{consumer.name}: {outcome.status} ({partition}, {rows.num_rows} rows)")
+        metadata = {"partition": partition.isoformat(), "rows": rows.num_rows, "content_hash": digest,
+                    "status": outcome.status, "held_back": dg.MetadataValue.json(held)}
+        if outcome.receipt is not None:
+            r = outcome.receipt
+            metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
+                         "changed": r.changed, "removed": r.removed}
+        yield dg.MaterializeResult(metadata=metadata)
+        yield _held_back_check(key, consumer, partition, held)
+
+    return deliver_newest
+
+
+def _held_back_check(key: dg.AssetKey, consumer: Consumer, delivered, held: dict) -> dg.AssetCheckResult:
+    summary = (f"holds {delivered}" if delivered else "holds nothing yet") + (
+        f"; held back: {', '.join(sorted(held))}" if held else "")
+    return dg.AssetCheckResult(asset_key=key, check_name="newest_day_delivered", passed=not held,
+                               severity=dg.AssetCheckSeverity.WARN, description=summary,
+                               metadata={"consumer": consumer.name, "holds": str(delivered or ""),
+                                         "held_back": dg.MetadataValue.json(held)})

@@ -1,0 +1,57 @@
+"""docs/data-dictionary.md, generated from the dbt manifest: every model's grain, columns and checks."""
+
+from __future__ import annotations
+
+import json
+
+from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
+from prod_pipelines.catalog.columns import column_schema
+from prod_pipelines.landing.contracts import CONTRACTS
+from prod_pipelines.settings import REPO_ROOT
+
+TARGET = REPO_ROOT / "docs" / "data-dictionary.md"
+LAYERS = ("staging", "intermediate", "marts", "exports")
+
+
+def render() -> str:
+    ensure_manifest()
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
+    nodes = manifest["nodes"].values()
+    tests_by_model: dict[str, list[str]] = {}
+    for test in (n for n in nodes if n["resource_type"] == "test"):
+        for parent in test["depends_on"]["nodes"][:1]:
+            tests_by_model.setdefault(parent, []).append(test["name"])
+    lines = ["# Data dictionary", "",
+             "Generated from the dbt manifest by `prod-pipelines data-dictionary`; do not edit by hand.", "",
+             "## raw (landing contract, spec §1)", ""]
+    for contract in CONTRACTS.values():
+        columns = ", ".join(f"`{c.name}` {c.kind}{'' if c.nullable else ' not null'}" for c in contract.columns)
+        lines += [f"- **raw.{contract.feed}**: {columns}; unique `{' + '.join(contract.unique)}`; plus `dt`, "
+                  "`_source_file`, `_row_number`", ""]
+    for layer in LAYERS:
+        lines += [f"## {layer}", ""]
+        for node in sorted((n for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == layer),
+                           key=lambda n: n["name"]):
+            meta = node["config"].get("meta", {})
+            lines += [f"### {node['schema']}.{node['name']}", "", " ".join(node["description"].split()), ""]
+            owner = meta.get("owner", "")
+            consumer = meta.get("consumer")
+            lines += [f"Owner: {owner}" + (f"; consumer: {consumer['name']} ({consumer['destination']}, "
+                                           f"{consumer['sla']})" if consumer else ""), ""]
+            schema = column_schema(f"{layer}/{node['name']}", node["columns"])
+            if schema is not None:
+                lines += ["| column | type | description |", "|---|---|---|"]
+                lines += [f"| `{c.name}` | {c.type} | {' '.join((c.description or '').split())} |" for c in schema.columns]
+                lines.append("")
+            checks = sorted(tests_by_model.get(node["unique_id"], []))
+            if checks:
+                lines += [f"Checks: {', '.join(f'`{t}`' for t in checks)}", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write() -> None:
+    from prod_pipelines.catalog.columns import LINEAGE_FILE, load_lineage, render_lineage
+
+    LINEAGE_FILE.write_text(render_lineage())
+    load_lineage.cache_clear()
+    TARGET.write_text(render())

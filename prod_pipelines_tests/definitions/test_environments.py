@@ -1,0 +1,90 @@
+"""dev, staging and prod differ only in configuration: same assets, checks, jobs; secrets from the environment."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from prod_pipelines.automation.arrival import arrival_sensor
+from prod_pipelines.definitions import PIPELINE_JOB, build_definitions
+from prod_pipelines.settings import Settings
+
+DUMMY_SECRETS = {
+    "PROD_PIPELINES_RETAILER_APP_URL": "s3://retailer-app-drop/top-items",
+    "PROD_PIPELINES_SALESFORCE_URL": "https://crm.example.invalid/api",
+    "PROD_PIPELINES_SALESFORCE_TOKEN": "dummy-token",
+    "PROD_PIPELINES_CRM_EMAIL_URL": "postgresql://app@db.example.invalid/marketing",
+    "PROD_PIPELINES_DAGSTER_PG_URL": "postgresql://dagster@db.example.invalid/dagster",
+}
+
+
+def settings_for(env: str, tmp_path: Path, variables: dict[str, str]) -> Settings:
+    return Settings.from_env({"PROD_PIPELINES_ENV": env, "PROD_PIPELINES_DATA_DIR": str(tmp_path), **variables})
+
+
+def shape(defs: dg.Definitions) -> dict:
+    graph = defs.resolve_asset_graph()
+    return {
+        "assets": sorted(k.to_user_string() for k in graph.get_all_asset_keys()),
+        "checks": sorted(f"{k.asset_key.to_user_string()}:{k.name}" for k in graph.asset_check_keys),
+        "jobs": sorted(j.name for j in defs.resolve_all_job_defs()),
+        "schedules": sorted(s.name for s in defs.schedules or []),
+        "sensors": sorted(s.name for s in defs.sensors or []),
+    }
+
+
+def test_every_environment_has_the_same_assets_checks_jobs_and_automation(tmp_path):
+    shapes = {env: shape(build_definitions(settings_for(env, tmp_path, DUMMY_SECRETS)))
+              for env in ("dev", "staging", "prod")}
+    assert shapes["dev"] == shapes["staging"] == shapes["prod"]
+    assert len(shapes["dev"]["assets"]) == 21 and len(shapes["dev"]["checks"]) > 50
+
+
+def test_only_configuration_differs_between_environments(tmp_path):
+    dev = build_definitions(settings_for("dev", tmp_path, {}))
+    prod = build_definitions(settings_for("prod", tmp_path, DUMMY_SECRETS))
+    assert dev.resources["destination_salesforce"].kind == "file_drop"
+    assert prod.resources["destination_salesforce"].kind == "http_api"
+    assert prod.resources["dbt"].target == "prod" and dev.resources["dbt"].target == "dev"
+    arrival = lambda d: next(s for s in d.sensors if s.name == "arrival_sensor").default_status  # noqa: E731
+    assert arrival(dev) == dg.DefaultSensorStatus.STOPPED and arrival(prod) == dg.DefaultSensorStatus.RUNNING
+
+
+@pytest.mark.parametrize("missing", ["PROD_PIPELINES_SALESFORCE_TOKEN", "PROD_PIPELINES_CRM_EMAIL_URL",
+                                     "PROD_PIPELINES_DAGSTER_PG_URL"])
+def test_a_missing_secret_in_prod_fails_fast_naming_the_variable(tmp_path, missing):
+    variables = {k: v for k, v in DUMMY_SECRETS.items() if k != missing}
+    with pytest.raises(ValueError, match=missing):
+        build_definitions(settings_for("prod", tmp_path, variables))
+
+
+def test_secrets_reach_resources_only_as_environment_variables(tmp_path):
+    prod = build_definitions(settings_for("prod", tmp_path, DUMMY_SECRETS))
+    target = prod.resources["destination_salesforce"]
+    assert isinstance(target.token, dg.EnvVar) and target.token.env_var_name == "PROD_PIPELINES_SALESFORCE_TOKEN"
+    assert "dummy-token" not in repr(target)
+
+
+def test_a_day_runs_when_its_feeds_have_arrived_and_not_before(tmp_path):
+    from prod_pipelines.producers.synthetic import generate_landing
+
+    first = date(2025, 3, 10)
+    generate_landing(tmp_path, first, first + timedelta(days=2), scale=0.02)
+    shutil.rmtree(tmp_path / "landing" / "inventory" / f"dt={first + timedelta(days=2)}")  # D+2: inventory late
+    defs = build_definitions(Settings(data_dir=tmp_path, start_date=first))
+    verdicts = dg.AssetKey(["completeness", "day_verdicts"])
+    sensor = arrival_sensor(tmp_path / "landing", PIPELINE_JOB, first, verdicts, running=True, settle_seconds=0)
+    with dg.instance_for_test() as instance:
+        requests = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs)).run_requests
+        assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
+                for r in requests] == [(str(first), str(first + timedelta(days=1)))]
+        instance.report_runless_asset_event(dg.AssetMaterialization(verdicts, partition=str(first + timedelta(days=1))))
+        skipped = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, definitions=defs))
+        assert not skipped.run_requests and f"inventory of {first + timedelta(days=2)}" in skipped.skip_message
+    assert sensor.job_name == PIPELINE_JOB
+    job = defs.resolve_job_def(PIPELINE_JOB)
+    assert set(job.asset_layer.executable_asset_keys) == set(defs.resolve_asset_graph().get_all_asset_keys())
