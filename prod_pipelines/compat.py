@@ -1,11 +1,19 @@
 """Names the pipeline needs from Dagster that Dagster does not export publicly.
 
 Kept in one place so that an upgrade that moves one fails here, at import, and in
-`test_compat.py`, rather than somewhere in the middle of a run.
+`test_compat.py`, rather than somewhere in the middle of a run. No other module of the package
+imports from `dagster._`; a test holds that line.
 """
 
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,  # which materialization a per-day check result judged
 )
+from dagster._core.storage.tags import (  # the tags a single-run backfill over a range carries
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+from dagster._utils import run_with_concurrent_update_guard  # one dbt parse at a time on a shared manifest
+from dagster._utils.schedules import cron_string_iterator  # the ticks of a consumer's deadline cron
 
-__all__ = ["AssetCheckEvaluationTargetMaterializationData"]
+__all__ = ["ASSET_PARTITION_RANGE_END_TAG", "ASSET_PARTITION_RANGE_START_TAG",
+           "AssetCheckEvaluationTargetMaterializationData", "cron_string_iterator", "run_with_concurrent_update_guard"]

@@ -1,13 +1,19 @@
-"""The only place a `Definitions` is built: raw -> staging -> intermediate -> marts -> exports -> destinations."""
+"""The only place a `Definitions` is built: raw -> staging -> intermediate -> marts -> exports -> destinations.
+
+Loaded lazily (`@dg.definitions`): importing this module builds nothing. Building reads the dbt
+manifest prepared at install time (`make install`); only a working tree whose dbt files changed
+since is parsed again.
+"""
 
 from __future__ import annotations
 
 import warnings
+from functools import cache
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, get_asset_key_for_model
 
-from prod_pipelines.dbt.project import DBT_PROJECT, build_dbt_assets
+from prod_pipelines.assets.dbt_models import build_dbt_assets
 from prod_pipelines.assets.deliveries import build_destination_asset
 from prod_pipelines.assets.freshness import freshness_checks, freshness_sensor
 from prod_pipelines.assets.raw import build_raw_assets
@@ -16,30 +22,36 @@ from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_ch
 from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
 from prod_pipelines.completeness.verdict import QUALITY_MODEL
-from prod_pipelines.delivery.consumers import consumers_from_manifest
+from prod_pipelines.dbt.project import DBT_PROJECT
+from prod_pipelines.delivery.consumers import consumers as all_consumers
 from prod_pipelines.delivery.destinations.resource import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.settings import ALERT_WEBHOOK_VAR, DAGSTER_PG_URL_VAR, DBT_EXECUTABLE, Settings
 from prod_pipelines.warehouse import Warehouse
 
-# Single-run backfill policies and pools are marked beta; they are the point of this design.
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-# Freshness is expressed as asset checks (history per asset, severity, evaluable at a frozen time in
-# tests) rather than the newer FreshnessPolicy, which only the daemon evaluates.
-warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
-
 PIPELINE_JOB = "pipeline"
 DELIVERY_JOB = "deliver"
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
+    """Every asset, check, sensor, job and resource for `settings` (its environment and data dir)."""
+    with warnings.catch_warnings():
+        # Single-run backfill policies and pools are marked beta; they are the point of this design.
+        warnings.filterwarnings("ignore", category=dg.BetaWarning)
+        warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+        # Freshness is expressed as asset checks (history per asset, severity, evaluable at a frozen
+        # time in tests) rather than the newer FreshnessPolicy, which only the daemon evaluates.
+        warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
+        return _build(settings)
+
+
+def _build(settings: Settings) -> dg.Definitions:
     if "postgres" in settings.dagster_instance_template:
         settings.require(DAGSTER_PG_URL_VAR)
     partitions = daily_partitions(settings.start_date)
     dbt_models = build_dbt_assets(partitions)
-    consumers = consumers_from_manifest(DBT_PROJECT.manifest_path)
+    consumers = all_consumers()
     raw_assets = build_raw_assets(partitions)
     export_keys = [get_asset_key_for_model([dbt_models], c.export_model) for c in consumers]
     # The raw feeds (their loads), the exports and the day's figures; every dbt test on the marts and
@@ -49,15 +61,16 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         required_checks=[k for k in dbt_models.check_keys if k.asset_key.path[0] in ("marts", "exports")])
     destinations = [build_destination_asset(c, key, verdicts.key) for c, key in zip(consumers, export_keys, strict=True)]
     freshness = freshness_checks(raw_assets, consumers)
+    # The job's partitions are the assets' own (every partitioned asset shares `partitions`).
     pipeline = dg.define_asset_job(
-        PIPELINE_JOB, selection=dg.AssetSelection.all(), partitions_def=partitions,
+        PIPELINE_JOB, selection=dg.AssetSelection.all(),
         description="Ingest -> dbt -> exports -> delivery for a partition or a range, as one run.")
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, verdicts, *destinations],
         asset_checks=freshness,
         sensors=[arrival_sensor(settings.landing_dir, PIPELINE_JOB, settings.start_date, verdicts.key,
                                 running=settings.automation_running),
-                 freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB,
+                 freshness_sensor(freshness), late_data_sensor(settings.landing_dir, PIPELINE_JOB, verdicts.key,
                                                                running=settings.automation_running),
                  alert_on_run_failure, alert_on_failed_error_checks],
         jobs=[
@@ -82,13 +95,21 @@ def alert_sink(settings: Settings) -> AlertSink:
     return AlertSink(webhook_url=webhook, fallback_file=str(settings.data_dir / "alerts.jsonl"))
 
 
-defs = build_definitions(Settings.from_env())
+@dg.definitions
+def defs() -> dg.Definitions:
+    """The code location: built on first use from the environment (settings.py), once per process."""
+    return _from_environment()
+
+
+@cache
+def _from_environment() -> dg.Definitions:
+    return build_definitions(Settings.from_env())
 
 
 def pipeline_job() -> dg.JobDefinition:
     """Module-level handle so runs can be reconstructed in a Dagster instance (CLI, tests)."""
-    return defs.resolve_job_def(PIPELINE_JOB)
+    return defs().resolve_job_def(PIPELINE_JOB)
 
 
 def delivery_job() -> dg.JobDefinition:
-    return defs.resolve_job_def(DELIVERY_JOB)
+    return defs().resolve_job_def(DELIVERY_JOB)

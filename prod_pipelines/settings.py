@@ -1,6 +1,6 @@
-"""The one module that reads the environment and knows where things live.
+"""The one module that reads (and writes) the environment and knows where things live.
 
-Everything else receives a `Settings` value; nothing else calls `os.environ`.
+Everything else receives a `Settings` value; nothing else touches `os.environ`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ LOG_FORMAT_VAR = "PROD_PIPELINES_LOG_FORMAT"
 LOG_FORMATS = ("text", "json")
 ENVIRONMENT_CONFIG_DIR = Path(__file__).with_name("config")
 ENVIRONMENTS = ("dev", "staging", "prod")
+# dbt's and Dagster's usage statistics are off for every process the project starts.
+NO_TELEMETRY = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
 
 
 @dataclass(frozen=True)
@@ -44,9 +46,10 @@ class Settings:
     log_format_override: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, data_dir: str | None = None) -> Settings:
+        """The settings the environment names; `data_dir` (a command's `--data-dir`) wins over its variable."""
         env = os.environ if environ is None else environ
-        data_dir = Path(env.get(DATA_DIR_VAR) or "data").expanduser().resolve()
+        data_dir_path = Path(data_dir or env.get(DATA_DIR_VAR) or "data").expanduser().resolve()
         raw_start = env.get(START_DATE_VAR)
         try:
             start = date.fromisoformat(raw_start) if raw_start else DEFAULT_START_DATE
@@ -59,7 +62,7 @@ class Settings:
         if log_format not in (None, *LOG_FORMATS):
             raise ValueError(f"{LOG_FORMAT_VAR}={log_format!r} is not one of {', '.join(LOG_FORMATS)}")
         present = frozenset(k for k, v in env.items() if k.startswith("PROD_PIPELINES_") and v)
-        return cls(data_dir=data_dir, start_date=start, env=name, variables_set=present,
+        return cls(data_dir=data_dir_path, start_date=start, env=name, variables_set=present,
                    log_format_override=log_format)
 
     @property
@@ -112,7 +115,21 @@ class Settings:
     def as_env(self) -> dict[str, str]:
         """The variables that make a child process (dbt, a Dagster daemon) see these settings."""
         return {DATA_DIR_VAR: str(self.data_dir), START_DATE_VAR: self.start_date.isoformat(), ENV_VAR: self.env,
-                LOG_FORMAT_VAR: self.log_format}
+                LOG_FORMAT_VAR: self.log_format, **NO_TELEMETRY}
+
+    def child_env(self, **extra: str) -> dict[str, str]:
+        """This process's environment with these settings (and `extra`): what a child process is given."""
+        return process_env(**self.as_env(), **extra)
+
+    def export(self, **extra: str) -> None:
+        """Makes this process carry these settings (and `extra`, such as DAGSTER_HOME), so the definitions
+        that a Dagster run reconstructs in this process read the same data dir back."""
+        os.environ.update({**self.as_env(), **extra})
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """This process's environment with telemetry off (and `extra`): for a child process such as dbt."""
+    return {**os.environ, **NO_TELEMETRY, **extra}
 
 
 def destination_url_var(consumer: str) -> str:

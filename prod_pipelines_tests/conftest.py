@@ -1,10 +1,11 @@
-"""Shared fixtures: run the real CLI (the user's path) on a data dir, and read the warehouse it wrote."""
+"""Shared fixtures: the pipeline run once on the hand-made landing zone, and the real PostgreSQL.
+
+Helpers live in `support/`; tests import them from there, never from this file.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -15,32 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from prod_pipelines.producers.synthetic import generate_landing
-from prod_pipelines.settings import DATA_DIR_VAR, START_DATE_VAR
+from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.handmade import AS_OF_DATES, FIRST_DAY, write_handmade_landing
-
-
-def cli_env(data_dir: Path, start_date: date) -> dict[str, str]:
-    return {**os.environ, DATA_DIR_VAR: str(data_dir), START_DATE_VAR: start_date.isoformat(), "DO_NOT_TRACK": "1"}
-
-
-def run_cli(*args: str, data_dir: Path, start_date: date, check: bool = True,
-            env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`prod-pipelines <args>` in a fresh process, as a user would run it."""
-    done = subprocess.run([sys.executable, "-m", "prod_pipelines.ops.cli", *args],
-                          env={**cli_env(data_dir, start_date), **(env or {})},
-                          capture_output=True, text=True, timeout=1800)
-    if check and done.returncode != 0:
-        pytest.fail(f"prod-pipelines {' '.join(args)} exited {done.returncode}:\n{done.stderr[-4000:]}")
-    return done
-
-
-def backfilled_landing(tmp_path_factory, name: str, start: date, end: date, scale: float = 0.02) -> Path:
-    """A data dir with a synthetic landing zone for [start, end], run end to end by one `backfill`."""
-    data_dir = tmp_path_factory.mktemp(name)
-    generate_landing(data_dir, start, end, scale=scale)
-    run_cli("backfill", "--start", start.isoformat(), "--end", end.isoformat(), data_dir=data_dir, start_date=start)
-    return data_dir
 
 
 @pytest.fixture(scope="session")

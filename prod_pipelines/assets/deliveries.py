@@ -12,10 +12,10 @@ import dagster as dg
 from prod_pipelines.catalog.columns import column_schema
 from prod_pipelines.completeness.verdict import newest_complete_day
 from prod_pipelines.delivery.consumers import Consumer
+from prod_pipelines.delivery.destinations.resource import resource_key
 from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
 from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.sync import deliver
-from prod_pipelines.delivery.destinations.resource import resource_key
 
 
 class DeliveryConfig(dg.Config):

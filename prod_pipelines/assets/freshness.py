@@ -8,8 +8,8 @@ The checks are evaluated by a sensor, so a late feed is reported even when nothi
 from datetime import timedelta
 
 import dagster as dg
-from dagster._utils.schedules import cron_string_iterator
 
+from prod_pipelines.compat import cron_string_iterator
 from prod_pipelines.delivery.consumers import Consumer
 
 FEED_DEADLINE_CRON = "0 9 * * *"

@@ -11,7 +11,9 @@ import time
 import dagster as dg
 
 from prod_pipelines.assets.raw_checks import contract_results, raw_check_specs, row_count_results
+from prod_pipelines.catalog.columns import raw_table_schema
 from prod_pipelines.completeness import day_checks
+from prod_pipelines.dbt import project
 from prod_pipelines.landing.contracts import CONTRACTS, Contract
 from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_partitions
 from prod_pipelines.landing.zone import LandingError
@@ -19,30 +21,24 @@ from prod_pipelines.partitions import days_of
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.warehouse import Warehouse
 
-RAW_OWNER = "team:data-platform"
-DESCRIPTIONS = {
-    "stores": "One row per store in each published stores snapshot (partition = snapshot day).",
-    "products": "One row per item in each published products snapshot (partition = snapshot day).",
-    "orders": "One row per order line, partitioned by order date.",
-    "inventory": "One row per store and item in each daily inventory snapshot.",
-}
-
 
 def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """Description and owner come from the dbt source `raw.<feed>` that the staging models read."""
     key = dg.AssetKey(["raw", contract.feed])
+    source = project.raw_source(contract.feed)
 
     @dg.asset(
         key=key,
         group_name="raw",
-        description=DESCRIPTIONS[contract.feed] + " Rows breaking the contract go to raw.rejects.",
+        description=source["description"] + " Rows breaking the contract go to raw.rejects.",
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        owners=[RAW_OWNER],
+        owners=[source["meta"]["owner"]],
         kinds={"duckdb", "python"},
         tags={"tier": "bronze"},
         pool="warehouse",
         check_specs=raw_check_specs(contract, key, partitions_def),
-        metadata={"dagster/table_name": f"raw.{contract.feed}", "dagster/column_schema": _column_schema(contract)},
+        metadata={"dagster/table_name": f"raw.{contract.feed}", "dagster/column_schema": raw_table_schema(contract)},
     )
     def raw_feed(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
         window = context.partition_time_window
@@ -81,12 +77,6 @@ def _log_progress(context: dg.AssetExecutionContext, feed: str, days: list, done
     left = elapsed / done * (len(days) - done)
     context.log.info(f"raw/{feed} {days[0]}..{days[-1]}: {done}/{len(days)} partitions, "
                      f"{elapsed:.1f}s elapsed, ~{left:.0f}s left")
-
-
-def _column_schema(contract: Contract) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn("dt", "date", description="landing partition")] + [
-        dg.TableColumn(c.name, c.kind, constraints=dg.TableColumnConstraints(nullable=c.nullable))
-        for c in contract.columns])
 
 
 def _day_metadata(load: PartitionLoad) -> dict:

@@ -6,7 +6,7 @@ no webhook set, is appended to `<data dir>/alerts.jsonl`. Each run is alerted on
 """
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -56,7 +56,7 @@ def failed_error_checks(instance: dg.DagsterInstance, run_id: str) -> list[tuple
 def _alert(kind: str, title: str, assets: list[str], run: dg.DagsterRun, error: str) -> dict:
     return {"kind": kind, "title": title, "assets": sorted(set(assets)), "partition": partition_of(run),
             "run_id": run.run_id, "job": run.job_name, "error": error,
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict:

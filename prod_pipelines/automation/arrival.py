@@ -13,10 +13,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.landing.zone import published_partitions
+from prod_pipelines.partitions import range_tags
 
 SENSOR_NAME = "arrival_sensor"
 SETTLE_SECONDS = 60
@@ -49,9 +49,7 @@ def arrival_sensor(landing_dir: Path, job_name: str, start_date: date, verdicts:
         days = arrived_days(landing_dir, first, time.time() - settle_seconds)
         if not days:
             return dg.SkipReason(f"waiting for the orders and inventory of {first}")
-        start, end = days[0].isoformat(), days[-1].isoformat()
         return dg.SensorResult(run_requests=[dg.RunRequest(
-            run_key=f"arrival-{start}-{end}",
-            tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end})])
+            run_key=f"arrival-{days[0]}-{days[-1]}", tags=range_tags(days[0], days[-1]))])
 
     return sensor

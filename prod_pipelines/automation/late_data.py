@@ -3,8 +3,8 @@
 The sensor compares each landing partition's fingerprint (`published_partitions`) with the time of
 its last scan. A change to a partition the raw layer has loaded asks for ONE run that reloads the
 changed feeds and recomputes every as-of day the change reaches: orders of day X feed the marts of
-X..X+89, a stores or products snapshot of X every day until the next snapshot, inventory only X.
-The run covers days that exist (up to the newest computed mart); it ends with the delivery assets,
+X..X+sales_window_days-1, a stores or products snapshot of X every day until the next snapshot, inventory only X.
+The run covers days that exist (up to the newest day judged); it ends with the delivery assets,
 which re-send only the newest partition and only if its content changed. A burst of files is
 coalesced: changes younger than SETTLE_SECONDS wait for the next tick, and one tick makes one run.
 """
@@ -16,15 +16,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from prod_pipelines.dbt import project
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.landing.zone import published_partitions
+from prod_pipelines.partitions import range_tags
 
 SETTLE_SECONDS = 60
-SALES_WINDOW_DAYS = 90
 LATE_TAG = "prod_pipelines/late_partitions"
-MART = dg.AssetKey(["marts", "top_items_not_carried"])
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class LateChange:
 def affected_days(change: LateChange, published: dict[date, float], newest: date | None) -> tuple[date, date]:
     """The as-of days whose results a change can alter, clipped to the days already computed."""
     if change.feed == "orders":
-        end = change.day + timedelta(days=SALES_WINDOW_DAYS - 1)
+        end = change.day + timedelta(days=project.sales_window_days() - 1)
     elif CONTRACTS[change.feed].published_daily:
         end = change.day
     else:
@@ -45,8 +44,9 @@ def affected_days(change: LateChange, published: dict[date, float], newest: date
     return change.day, max(change.day, min(end, newest or change.day))
 
 
-def late_data_sensor(landing_dir: Path, job_name: str, settle_seconds: int = SETTLE_SECONDS,
+def late_data_sensor(landing_dir: Path, job_name: str, judged: dg.AssetKey, settle_seconds: int = SETTLE_SECONDS,
                      running: bool = True) -> dg.SensorDefinition:
+    """`judged` is the day verdict asset: its partitions are the days already computed."""
     @dg.sensor(name="late_data_sensor", job_name=job_name, minimum_interval_seconds=60,
                default_status=dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED,
                description="Re-processes landing partitions that changed after they were loaded (late files).")
@@ -57,7 +57,7 @@ def late_data_sensor(landing_dir: Path, job_name: str, settle_seconds: int = SET
                                    cursor=json.dumps({"scanned_until": scan_until}))
         since = json.loads(context.cursor)["scanned_until"]
         changes, ranges, published_by_feed = [], [], {}
-        newest = _newest_partition(context.instance, MART)
+        newest = _newest_partition(context.instance, judged)
         for feed in CONTRACTS:
             published = published_by_feed[feed] = published_partitions(landing_dir, feed)
             loaded = context.instance.get_materialized_partitions(dg.AssetKey(["raw", feed]))
@@ -77,8 +77,7 @@ def late_data_sensor(landing_dir: Path, job_name: str, settle_seconds: int = SET
         return dg.SensorResult(cursor=cursor, run_requests=[dg.RunRequest(
             run_key=f"late-{start}-{end}-{scan_until:.0f}",
             asset_selection=selection + _downstream_of_raw(context),
-            tags={ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-                  LATE_TAG: late[:4000]},
+            tags={**range_tags(start, end), LATE_TAG: late[:4000]},
         )])
 
     return sensor

@@ -15,10 +15,10 @@ from pathlib import Path
 from prod_pipelines.bench import document, machine, runs
 from prod_pipelines.bench.checksum import ResultsDiffer
 from prod_pipelines.bench.contract_rate import measure_contract_rate
+from prod_pipelines.bench.goals import evaluate
 from prod_pipelines.bench.measure import CommandFailed
 from prod_pipelines.bench.overhead import measure_overhead
 from prod_pipelines.bench.scenarios import Bench
-from prod_pipelines.bench.goals import evaluate
 from prod_pipelines.settings import REPO_ROOT, Settings
 
 

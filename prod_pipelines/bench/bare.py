@@ -34,7 +34,7 @@ def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
 
 def dbt_command(warehouse: Path, start: date, end: date) -> list[str]:
     """`dbt build` for the as-of days [start, end], with the arguments the Dagster asset builds."""
-    from prod_pipelines.dbt.project import dbt_cli_args
+    from prod_pipelines.dbt.commands import dbt_cli_args
     from prod_pipelines.partitions import window_of
 
     return [DBT_EXECUTABLE, *dbt_cli_args(window_of(start, end), str(warehouse)),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from prod_pipelines.bench.scenarios import ScaleResult
 from prod_pipelines.bench.goals import Outcome
+from prod_pipelines.bench.scenarios import ScaleResult
 
 WAYS = (
     ("dagster_day", "One day, Dagster end to end (`prod-pipelines backfill --start D --end D`)"),

@@ -19,6 +19,7 @@ from prod_pipelines.bench.checksum import MART, Checksum, require_equal
 from prod_pipelines.bench.figures import Extrapolation, Figure
 from prod_pipelines.bench.floor import FLOOR_TABLE
 from prod_pipelines.bench.seeding import seeded_landing
+from prod_pipelines.landing.contracts import FEEDS
 
 FIRST_DAY = date(2025, 1, 1)
 DAYS = 90
@@ -164,4 +165,4 @@ class _ParseWatch:
 def _rows_of_day(warehouse: Path, day: date) -> int:
     with duckdb.connect(str(warehouse), read_only=True) as conn:
         return sum(conn.execute(f"select count(*) from raw.{feed} where dt = ?", [day]).fetchone()[0]
-                   for feed in ("stores", "products", "orders", "inventory"))
+                   for feed in FEEDS)

@@ -14,18 +14,16 @@ from pathlib import Path
 
 import dagster as dg
 
-LINEAGE_FILE = Path(__file__).with_name("assets") / "column_lineage.json"
+from prod_pipelines.landing.contracts import Contract
+
+LINEAGE_FILE = Path(__file__).with_name("column_lineage.json")
 
 
-def render_lineage() -> str:
-    from prod_pipelines.ops.impact import _column_lineage
-
-    models = _column_lineage()
-    return json.dumps({
-        asset: {"columns": list(model.columns),
-                "deps": {column: sorted(f"{a}:{c}" for a, c in deps) for column, deps in model.columns.items()}}
-        for asset, model in sorted(models.items())
-    }, indent=1) + "\n"
+def raw_table_schema(contract: Contract) -> dg.TableSchema:
+    """The columns of `raw.<feed>`: the landing partition, then the contract's columns in order."""
+    return dg.TableSchema(columns=[dg.TableColumn("dt", "date", description="landing partition")] + [
+        dg.TableColumn(c.name, c.kind, constraints=dg.TableColumnConstraints(nullable=c.nullable))
+        for c in contract.columns])
 
 
 @cache

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import duckdb
@@ -62,7 +62,7 @@ def record(conn: duckdb.DuckDBPyConnection, checks: Iterable[DayCheck], run_id: 
     if not checks:
         return
     ensure_table(conn)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)  # the clock raw.partition_loads uses
+    now = datetime.now(UTC).replace(tzinfo=None)  # the clock raw.partition_loads uses
     new_rows = pa.table({
         "asset": [c.asset.to_user_string() for c in checks], "check_name": [c.check_name for c in checks],
         "dt": [c.day for c in checks], "passed": [c.passed for c in checks],

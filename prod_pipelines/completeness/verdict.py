@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import duckdb
@@ -58,7 +58,7 @@ def decide(conn: duckdb.DuckDBPyConnection, days: list[date], required_checks: I
 
 
 def record(conn: duckdb.DuckDBPyConnection, verdicts: list[Verdict], run_id: str) -> None:
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     conn.execute("begin transaction")
     try:
         conn.executemany("delete from audit.day_verdicts where as_of_date = ?", [[v.day] for v in verdicts])

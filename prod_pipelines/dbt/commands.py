@@ -1,31 +1,51 @@
-"""The dbt commands impact analysis needs: compiled SQL, a saved state, and state comparison.
+"""Every dbt command line the project runs: the pipeline's (through dagster-dbt) and the operator
+tools' (a subprocess: compiled SQL, a saved state, state comparison, the canary, the benchmark).
 
-Every command writes into a temporary target and log directory, never `dbt_project/target`: that
-manifest belongs to the Dagster code location (see assets/dbt.py), and a running UI or test run must
-not see it change under its feet. Nothing here opens the warehouse: `compile` gets an in-memory
-DuckDB through the `warehouse_path` var, `parse` and `ls` connect to nothing.
+A subprocess writes into its own target and log directory, never `dbt_project/target`: that
+manifest belongs to the Dagster code location (dbt/project.py), and a running UI or test run must
+not see it change under its feet. Nothing here opens the warehouse by itself: `compile` gets an
+in-memory DuckDB through the `warehouse_path` var, `parse` and `ls` connect to nothing.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
-from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+import dagster as dg
+
+from prod_pipelines.partitions import dbt_vars
+from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, process_env
 
 STATE_MANIFEST = "manifest.json"
+# What a subset of the window's selection excludes or includes, per command.
+_SELECTION = {"build": ["--exclude-resource-type", "unit_test"], "run": [],
+              "test": ["--exclude-resource-type", "unit_test", "--indirect-selection", "cautious"]}
+
+
+def dbt_cli_args(window: dg.TimeWindow, warehouse_path: str, command: str = "build", **extra_vars: str) -> list[str]:
+    """`dbt <command>` for one partition window: the window, the warehouse (and any `extra_vars`) reach dbt as vars.
+
+    `test` runs only the tests whose every parent is selected (cautious indirect selection): a
+    subset of models never runs a test that reads a model outside it.
+    """
+    return [command, *_SELECTION[command],
+            "--vars", json.dumps({**dbt_vars(window), "warehouse_path": warehouse_path, **extra_vars})]
+
+
+def subprocess_command(args: list[str], project_dir: Path, target_dir: Path) -> list[str]:
+    """The full `dbt <args>` command line on `project_dir`, its artifacts and logs in `target_dir`."""
+    return [DBT_EXECUTABLE, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
+            "--target-path", str(target_dir), "--log-path", str(target_dir / "logs")]
 
 
 def run_dbt(args: list[str], project_dir: Path, target_dir: Path) -> str:
     """`dbt <args>` on `project_dir` with its artifacts in `target_dir`; stdout, or an error with dbt's words."""
-    command = [DBT_EXECUTABLE, *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir),
-               "--target-path", str(target_dir), "--log-path", str(target_dir / "logs")]
-    env = {**os.environ, "DO_NOT_TRACK": "1"}
-    done = subprocess.run(command, cwd=project_dir, env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(subprocess_command(args, project_dir, target_dir), cwd=project_dir, env=process_env(),
+                          capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         raise RuntimeError(f"dbt {args[0]} failed in {project_dir} (exit {done.returncode}):\n"
                            f"{(done.stdout + done.stderr)[-3000:]}")

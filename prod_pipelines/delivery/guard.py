@@ -53,4 +53,4 @@ def enforce(consumer: str, change: Churn, max_share: float, is_approved: bool) -
 
 
 def _keys(table: pa.Table, key: list[str]) -> set[tuple]:
-    return set(zip(*(table.column(k).to_pylist() for k in key))) if table.num_rows else set()
+    return set(zip(*(table.column(k).to_pylist() for k in key), strict=True)) if table.num_rows else set()

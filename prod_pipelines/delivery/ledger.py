@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -99,7 +99,7 @@ class Ledger:
     def history(self, consumer: str) -> list[dict]:
         cursor = self.conn.execute(f"select {', '.join(COLUMNS)} from delivery.syncs where consumer = ? "
                                    "order by started_at", [consumer])
-        return [dict(zip(COLUMNS, row)) for row in cursor.fetchall()]
+        return [dict(zip(COLUMNS, row, strict=True)) for row in cursor.fetchall()]
 
     def _one(self, where: str, params: list) -> Sync | None:
         row = self.conn.execute(f"select sync_id, consumer, partition_date, action, status, content_hash "
@@ -108,4 +108,4 @@ class Ledger:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
-from prod_pipelines.delivery.consumers import Consumer, consumers_from_manifest
+from prod_pipelines.delivery.consumers import Consumer, consumers
+from prod_pipelines.delivery.destinations.resource import target_for
 from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.sync import Outcome, rollback
-from prod_pipelines.delivery.destinations.resource import target_for
 from prod_pipelines.settings import Settings
 from prod_pipelines.warehouse import Warehouse
 
 
 def find_consumer(name: str) -> Consumer:
-    ensure_manifest()
-    consumers = {c.name: c for c in consumers_from_manifest(DBT_PROJECT.manifest_path)}
-    if name not in consumers:
-        raise ValueError(f"unknown consumer {name!r} (known: {', '.join(sorted(consumers))})")
-    return consumers[name]
+    known = {c.name: c for c in consumers()}
+    if name not in known:
+        raise ValueError(f"unknown consumer {name!r} (known: {', '.join(sorted(known))})")
+    return known[name]
 
 
 def roll_back(settings: Settings, consumer_name: str, to_sync_id: str | None) -> Outcome:

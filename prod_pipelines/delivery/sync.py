@@ -12,7 +12,7 @@ from datetime import date
 import pyarrow as pa
 
 from prod_pipelines.delivery.consumers import Consumer
-from prod_pipelines.delivery.destinations.file_drop import Destination, Receipt
+from prod_pipelines.delivery.destinations.protocol import Destination, Receipt
 from prod_pipelines.delivery.guard import BlastRadiusExceeded, churn, enforce
 from prod_pipelines.delivery.ledger import Ledger
 

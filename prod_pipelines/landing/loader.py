@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -116,7 +116,7 @@ def _replace(conn: duckdb.DuckDBPyConnection, contract: Contract, validated: Val
         conn.execute("delete from raw.partition_loads where feed = ? and dt = ?", [contract.feed, day])
         conn.execute("insert into raw.partition_loads values (?, ?, ?, ?, ?, ?, ?, ?)",
                      [contract.feed, day, load.arrived, len(load.files), load.rows_read, load.rows_accepted,
-                      load.rows_rejected, datetime.now(timezone.utc).replace(tzinfo=None)])
+                      load.rows_rejected, datetime.now(UTC).replace(tzinfo=None)])
         conn.execute("commit")
     except Exception:
         conn.execute("rollback")

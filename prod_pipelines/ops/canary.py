@@ -7,43 +7,42 @@ ranking reads, everything downstream for the day itself. Nothing the consumers r
 
 from __future__ import annotations
 
-import os
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
-from prod_pipelines.dbt.project import dbt_cli_args
+from prod_pipelines.dbt import project
+from prod_pipelines.dbt.commands import dbt_cli_args, run_dbt
 from prod_pipelines.partitions import window_of
-from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, Settings
+from prod_pipelines.settings import DBT_PROJECT_DIR, Settings
 
 PREFIX = "canary_"
-COMPARED = {  # table -> the columns that identify a row
-    "marts.top_items_not_carried": ["as_of_date", "store_id", "sku_id"],
-    "exports.exp_retailer_app__top_items": ["as_of_date", "store_id", "sku_id"],
-    "exports.exp_salesforce__store_recommendations": ["as_of_date", "external_id"],
-    "exports.exp_crm__weekly_email": ["as_of_date", "store_id", "sku_id"],
-}
+
+
+def compared_tables() -> dict[str, list[str]]:
+    """Each export and each mart an export reads -> the columns that identify its rows (its grain)."""
+    exports = list(project.models(("exports",)))
+    read = {parent for e in exports for parent in e["depends_on"]["nodes"]}
+    marts = [m for m in project.models(("marts",)) if m["unique_id"] in read]
+    return {project.relation(node): project.grain(node) for node in [*marts, *exports]}
 
 
 def build(settings: Settings, day: date, project_dir: Path = DBT_PROJECT_DIR) -> None:
-    lookback = day - timedelta(days=89)
+    lookback = day - timedelta(days=project.sales_window_days() - 1)
     for select, start in (("staging", lookback), ("intermediate+", day)):
-        build_args = dbt_cli_args(window_of(start, day), str(settings.warehouse_path), schema_prefix=PREFIX)
-        done = subprocess.run(
-            [DBT_EXECUTABLE, *build_args, "--select", select, "--indirect-selection", "cautious",
-             "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), "--target-path",
-             str(settings.data_dir / "canary" / "target")],
-            cwd=project_dir, capture_output=True, text=True, env={**os.environ, "DO_NOT_TRACK": "1"})
-        if done.returncode != 0:
-            raise RuntimeError(f"canary dbt build --select {select} failed:\n{done.stdout[-3000:]}")
+        args = dbt_cli_args(window_of(start, day), str(settings.warehouse_path), schema_prefix=PREFIX)
+        try:
+            run_dbt([*args, "--select", select, "--indirect-selection", "cautious"], project_dir,
+                    settings.data_dir / "canary" / "target")
+        except RuntimeError as error:
+            raise RuntimeError(f"canary dbt build --select {select} failed: {error}") from error
 
 
 def compare(settings: Settings, day: date) -> dict[str, dict]:
     conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
     try:
-        return {table: _compare(conn, table, key, day) for table, key in COMPARED.items()}
+        return {table: _compare(conn, table, key, day) for table, key in compared_tables().items()}
     finally:
         conn.close()
 

@@ -12,7 +12,6 @@ from prod_pipelines.settings import DATA_DIR_VAR, REPO_ROOT, Settings
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("DO_NOT_TRACK", "1")  # dbt usage statistics off, whatever the profile says
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["impact"]:  # its own parser: prod-pipelines impact --help
         from prod_pipelines.ops.impact import main_impact
@@ -20,10 +19,10 @@ def main(argv: list[str] | None = None) -> int:
         return main_impact(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "data_dir", None):
-        os.environ[DATA_DIR_VAR] = str(Path(args.data_dir).resolve())
     try:
-        return args.command(args)
+        settings = Settings.from_env(data_dir=getattr(args, "data_dir", None))
+        settings.export()  # dbt and Dagster, in this process, see the same data dir and no telemetry
+        return args.command(args, settings)
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -32,39 +31,41 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="prod-pipelines", description=__doc__)
     sub = parser.add_subparsers(required=True, metavar="command")
+    data = argparse.ArgumentParser(add_help=False)  # the option every command that reads or writes data takes
+    data.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
 
-    seed = sub.add_parser("seed", help="write a synthetic landing zone (spec §1, §5)")
+    seed = sub.add_parser("seed", parents=[data], help="write a synthetic landing zone (spec §1, §5)")
     _add_range(seed)
     seed.add_argument("--scale", type=float, default=0.1, help="scale factor (1 = 1,000 stores, ~100k lines/day)")
     seed.add_argument("--seed", type=int, default=7, help="random seed (same arguments, same bytes)")
     seed.set_defaults(command=_seed)
 
-    backfill = sub.add_parser("backfill", help="run ingest -> dbt -> exports -> delivery for a date range (one run)")
+    backfill = sub.add_parser("backfill", parents=[data],
+                              help="run ingest -> dbt -> exports -> delivery for a date range (one run)")
     _add_range(backfill)
     _add_approval(backfill)
     backfill.add_argument("--feeds", help="reload only these raw feeds (comma-separated); recompute all downstream")
     backfill.add_argument("--dry-run", action="store_true", help="print what the run would do, change nothing")
     backfill.set_defaults(command=_backfill)
 
-    deliver = sub.add_parser("deliver", help="send each consumer the newest complete partition of its export")
-    deliver.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    deliver = sub.add_parser("deliver", parents=[data],
+                             help="send each consumer the newest complete partition of its export")
     _add_approval(deliver)
     deliver.set_defaults(command=_deliver)
 
-    back = sub.add_parser("rollback", help="restore a consumer to its previous (or a given) successful sync")
+    back = sub.add_parser("rollback", parents=[data],
+                          help="restore a consumer to its previous (or a given) successful sync")
     back.add_argument("consumer", help="retailer_app, salesforce or crm_email")
     back.add_argument("--to", dest="to_sync_id", help="the sync id to restore (see `prod-pipelines syncs`)")
-    back.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
     back.set_defaults(command=_rollback)
 
-    syncs = sub.add_parser("syncs", help="list a consumer's syncs from the ledger, oldest first")
+    syncs = sub.add_parser("syncs", parents=[data], help="list a consumer's syncs from the ledger, oldest first")
     syncs.add_argument("consumer")
-    syncs.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
     syncs.set_defaults(command=_syncs)
 
-    iowa = sub.add_parser("import-iowa", help="publish the real Iowa Liquor Sales extract as a landing zone")
+    iowa = sub.add_parser("import-iowa", parents=[data],
+                          help="publish the real Iowa Liquor Sales extract as a landing zone")
     iowa.add_argument("--source", required=True, help="folder holding the Iowa extract (shared/realdata)")
-    iowa.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
     iowa.add_argument("--start", type=date.fromisoformat, help="first day to publish (default: first order date)")
     iowa.add_argument("--end", type=date.fromisoformat, help="last day to publish (default: last order date)")
     iowa.set_defaults(command=_import_iowa)
@@ -72,19 +73,22 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("impact", help="who depends on an asset or column: prod-pipelines impact raw/inventory.on_hand_qty",
                    add_help=False)
 
-    canary = sub.add_parser("canary", help="build one day of marts and exports from a changed dbt project into "
-                                           "canary_* schemas and report the difference with the main tables")
+    canary = sub.add_parser("canary", parents=[data],
+                            help="build one day of marts and exports from a changed dbt project into canary_* "
+                                 "schemas and report the difference with the main tables")
     canary.add_argument("--date", type=date.fromisoformat, required=True, help="the as-of day to compare")
     canary.add_argument("--project-dir", help="the changed dbt project (default: this repository's)")
     canary.add_argument("--format", choices=("table", "json"), default="table")
-    canary.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
     canary.set_defaults(command=_canary)
+
+    prepare = sub.add_parser("prepare", help="parse the dbt project into its manifest (an image's build step; "
+                                             "loading the definitions then starts no dbt process)")
+    prepare.set_defaults(command=_prepare)
 
     dictionary = sub.add_parser("data-dictionary", help="regenerate docs/data-dictionary.md from the dbt manifest")
     dictionary.set_defaults(command=_data_dictionary)
 
-    dev = sub.add_parser("dev", help="start the Dagster UI and daemon on this data dir")
-    dev.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
+    dev = sub.add_parser("dev", parents=[data], help="start the Dagster UI and daemon on this data dir")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(command=_dev)
     return parser
@@ -93,7 +97,6 @@ def _parser() -> argparse.ArgumentParser:
 def _add_range(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
     parser.add_argument("--end", type=date.fromisoformat, required=True, help="last day (inclusive), YYYY-MM-DD")
-    parser.add_argument("--data-dir", help=f"data directory (default: ${DATA_DIR_VAR} or ./data)")
 
 
 def _add_approval(parser: argparse.ArgumentParser) -> None:
@@ -109,32 +112,29 @@ def _check_range(args: argparse.Namespace, settings: Settings | None = None) -> 
                          f"(set PROD_PIPELINES_START_DATE)")
 
 
-def _seed(args: argparse.Namespace) -> int:
+def _seed(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.producers.synthetic import generate_landing
 
     _check_range(args)
-    settings = Settings.from_env()
     written = generate_landing(settings.data_dir, args.start, args.end, args.scale, seed=args.seed)
     print(f"seeded {settings.landing_dir} for {args.start}..{args.end} at scale {args.scale}: "
           + ", ".join(f"{feed} {rows:,} rows" for feed, rows in written.items()))
     return 0
 
 
-def _import_iowa(args: argparse.Namespace) -> int:
+def _import_iowa(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.producers.iowa import import_iowa
 
-    settings = Settings.from_env()
     written = import_iowa(Path(args.source), settings.data_dir, args.start, args.end)
     print(f"published the Iowa extract into {settings.landing_dir}: "
           + ", ".join(f"{feed} {rows:,} rows" for feed, rows in written.items()))
     return 0
 
 
-def _backfill(args: argparse.Namespace) -> int:
+def _backfill(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.ops.run_summary import print_summary
     from prod_pipelines.ops.runner import open_instance, run_partitions
 
-    settings = Settings.from_env()
     _check_range(args, settings)
     feeds = [f.strip() for f in args.feeds.split(",")] if args.feeds else None
     if args.dry_run:
@@ -149,26 +149,26 @@ def _backfill(args: argparse.Namespace) -> int:
     return 0
 
 
-def _deliver(args: argparse.Namespace) -> int:
+def _deliver(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.ops.runner import open_instance, run_delivery
 
-    return 0 if _reported(run_delivery(open_instance(Settings.from_env()), args.approve_large_change)) else 1
+    return 0 if _reported(run_delivery(open_instance(settings), args.approve_large_change)) else 1
 
 
-def _rollback(args: argparse.Namespace) -> int:
+def _rollback(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.delivery.operations import roll_back
 
-    outcome = roll_back(Settings.from_env(), args.consumer, args.to_sync_id)
+    outcome = roll_back(settings, args.consumer, args.to_sync_id)
     receipt = outcome.receipt
     print(f"{args.consumer}: {outcome.status} as sync {outcome.sync_id}: {receipt.rows} rows at {receipt.location} "
           f"({receipt.added} added, {receipt.changed} changed, {receipt.removed} removed)")
     return 0
 
 
-def _syncs(args: argparse.Namespace) -> int:
+def _syncs(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.delivery.operations import sync_history
 
-    for sync in sync_history(Settings.from_env(), args.consumer):
+    for sync in sync_history(settings, args.consumer):
         print(f"{sync['sync_id']:<45} {sync['action']:<8} {sync['status']:<11} {sync['partition_date']} "
               f"{sync['rows'] if sync['rows'] is not None else '-':>7} rows  {sync['message'] or ''}")
     return 0
@@ -183,20 +183,27 @@ def _reported(outcome) -> bool:
     return outcome.success
 
 
-def _canary(args: argparse.Namespace) -> int:
+def _canary(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from prod_pipelines.ops import canary
     from prod_pipelines.settings import DBT_PROJECT_DIR
 
-    settings = Settings.from_env()
     canary.build(settings, args.date, Path(args.project_dir).resolve() if args.project_dir else DBT_PROJECT_DIR)
     diff = canary.compare(settings, args.date)
     print(json.dumps(diff, indent=1) if args.format == "json" else canary.report(diff))
     return 0
 
 
-def _data_dictionary(args: argparse.Namespace) -> int:
+def _prepare(args: argparse.Namespace, settings: Settings) -> int:
+    from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
+
+    ensure_manifest()
+    print(f"dbt manifest ready: {DBT_PROJECT.manifest_path}")
+    return 0
+
+
+def _data_dictionary(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.ops.data_dictionary import TARGET, write
 
     write()
@@ -204,11 +211,10 @@ def _data_dictionary(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dev(args: argparse.Namespace) -> int:
+def _dev(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.ops.runner import prepare_dagster_home
 
-    settings = Settings.from_env()
-    env = {**os.environ, **settings.as_env(), "DAGSTER_HOME": str(prepare_dagster_home(settings))}
+    env = settings.child_env(DAGSTER_HOME=str(prepare_dagster_home(settings)))
     command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
                "-h", "127.0.0.1", "-p", str(args.port)]
     os.chdir(REPO_ROOT)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
-from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
-from prod_pipelines.catalog.columns import column_schema
+from prod_pipelines.catalog.columns import LINEAGE_FILE, column_schema, load_lineage
+from prod_pipelines.dbt import project
 from prod_pipelines.landing.contracts import CONTRACTS
+from prod_pipelines.ops.column_lineage import render_lineage
 from prod_pipelines.settings import REPO_ROOT
 
 TARGET = REPO_ROOT / "docs" / "data-dictionary.md"
-LAYERS = ("staging", "intermediate", "marts", "exports")
 
 
 def render() -> str:
-    ensure_manifest()
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
-    nodes = manifest["nodes"].values()
+    nodes = project.manifest()["nodes"].values()
     tests_by_model: dict[str, list[str]] = {}
     for test in (n for n in nodes if n["resource_type"] == "test"):
         for parent in test["depends_on"]["nodes"][:1]:
@@ -28,10 +24,9 @@ def render() -> str:
         columns = ", ".join(f"`{c.name}` {c.kind}{'' if c.nullable else ' not null'}" for c in contract.columns)
         lines += [f"- **raw.{contract.feed}**: {columns}; unique `{' + '.join(contract.unique)}`; plus `dt`, "
                   "`_source_file`, `_row_number`", ""]
-    for layer in LAYERS:
+    for layer in project.LAYERS:
         lines += [f"## {layer}", ""]
-        for node in sorted((n for n in nodes if n["resource_type"] == "model" and n["fqn"][1] == layer),
-                           key=lambda n: n["name"]):
+        for node in project.models((layer,)):
             meta = node["config"].get("meta", {})
             lines += [f"### {node['schema']}.{node['name']}", "", " ".join(node["description"].split()), ""]
             owner = meta.get("owner", "")
@@ -50,8 +45,7 @@ def render() -> str:
 
 
 def write() -> None:
-    from prod_pipelines.catalog.columns import LINEAGE_FILE, load_lineage, render_lineage
-
+    """Writes the catalog's column lineage, then the dictionary that reads it."""
     LINEAGE_FILE.write_text(render_lineage())
     load_lineage.cache_clear()
     TARGET.write_text(render())

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
 import duckdb
 
-from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
-from prod_pipelines.delivery.consumers import Consumer, consumers_from_manifest
+from prod_pipelines.dbt import project
+from prod_pipelines.delivery.consumers import Consumer, consumers
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.settings import Settings
 
-LAYERS = ("staging", "intermediate", "marts", "exports")
-
 
 def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | None) -> None:
-    ensure_manifest()
-    manifest = json.loads(DBT_PROJECT.manifest_path.read_text())
     days = (end - start).days + 1
     print(f"Dry run: partitions {start}..{end} ({days} day{'s' * (days > 1)}) in one run; nothing is changed.\n")
     reloaded = feeds or list(CONTRACTS)
     tables = [(f"raw/{f}", f"raw.{f}", "dt") for f in reloaded] + [
-        (f"{n['fqn'][1]}/{n['name']}", f"{n['schema']}.{n['alias']}", n["config"]["window_column"])
-        for n in sorted(manifest["nodes"].values(), key=lambda n: (LAYERS.index(n["fqn"][1]), n["name"]))
-        if n["resource_type"] == "model" and n["fqn"][1] in LAYERS and n["config"]["materialized"] != "view"]
+        (f"{project.layer_of(n)}/{n['name']}", project.relation(n), project.window_column(n))
+        for n in project.models() if n["config"]["materialized"] != "view"]
     if not settings.warehouse_path.exists():
         print(f"The warehouse {settings.warehouse_path} does not exist yet: every table would be created.")
         return
@@ -36,7 +30,7 @@ def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | No
         print(f"\nReloaded raw feeds: {', '.join(reloaded)}; every intermediate, mart and export model is rebuilt "
               "(staging models are views over raw: nothing to write).")
         print("\nDeliveries (the newest day judged complete only; history is never re-sent):")
-        for consumer in consumers_from_manifest(DBT_PROJECT.manifest_path):
+        for consumer in consumers():
             print(f"  {consumer.name:<14} {_delivery_plan(conn, consumer, start, end)}")
     finally:
         conn.close()

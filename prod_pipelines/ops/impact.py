@@ -19,8 +19,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from prod_pipelines.catalog.columns.sql_lineage import model_lineage, trace
-from prod_pipelines.dbt.commands import changed_models, compiled_manifest, save_state
+from prod_pipelines import definitions
+from prod_pipelines.catalog.sql_lineage import trace
+from prod_pipelines.dbt.commands import changed_models, save_state
+from prod_pipelines.dbt.translator import asset_key_of
+from prod_pipelines.ops.column_lineage import models_lineage, source_columns
 from prod_pipelines.ops.impact_render import render
 from prod_pipelines.settings import DBT_PROJECT_DIR
 
@@ -29,9 +32,7 @@ __all__ = ["changed_models", "impact", "impact_changed", "main_impact"]
 
 @lru_cache(maxsize=1)
 def _graph():
-    from prod_pipelines.definitions import defs
-
-    return defs.resolve_asset_graph()
+    return definitions.defs().resolve_asset_graph()
 
 
 def resolve_key(name: str) -> dg.AssetKey:
@@ -68,8 +69,8 @@ def asset_impact(roots: list[dg.AssetKey]) -> dict:
 
 def column_impact(key: dg.AssetKey, column: str) -> dict:
     """Which model and export columns derive from `key.column`, which models it filters, whom it reaches."""
-    models, asset = _column_lineage(), key.to_user_string()
-    known = list(models[asset].columns) if asset in models else _source_columns().get(asset, [])
+    models, asset = models_lineage(), key.to_user_string()
+    known = list(models[asset].columns) if asset in models else source_columns().get(asset, [])
     if column not in known:
         raise ValueError(f"{asset} has no column {column!r}; known: {', '.join(known) or 'none (not a table)'}")
     traced = trace(models, asset, column)
@@ -104,9 +105,7 @@ def impact(target: str, *, fmt: str = "tree") -> str:
 
 def impact_changed(state_dir: Path, *, fmt: str = "tree", project_dir: Path = DBT_PROJECT_DIR) -> str:
     """The impact of the dbt models changed in `project_dir` compared with the manifest in `state_dir`."""
-    from prod_pipelines.dbt.project import TRANSLATOR
-
-    changed = [TRANSLATOR.get_asset_key(node) for node in changed_models(state_dir, project_dir)]
+    changed = [asset_key_of(node) for node in changed_models(state_dir, project_dir)]
     report = asset_impact([k for k in changed if _graph().has(k)])
     header = {"target": f"the models changed against {state_dir}", "changed": [k.to_user_string() for k in changed]}
     return render({**header, **report}, fmt, kind="asset")
@@ -174,22 +173,3 @@ def _consumer(node) -> dict:
 def _describe(node) -> dict:
     return {"asset": node.key.to_user_string(), "group": node.group_name, "owners": list(node.owners),
             "kinds": sorted(node.kinds), "checks": sorted(c.name for c in node.check_keys)}
-
-
-@lru_cache(maxsize=1)
-def _source_columns() -> dict[str, list[str]]:
-    """Columns of the assets that are not dbt models (raw feeds), from their declared table schema."""
-    graph = _graph()
-    schemas = {k: graph.get(k).metadata.get("dagster/column_schema") for k in graph.get_all_asset_keys()}
-    return {k.to_user_string(): [c.name for c in s.columns] for k, s in schemas.items() if s is not None}
-
-
-@lru_cache(maxsize=1)
-def _column_lineage():
-    from prod_pipelines.dbt.project import TRANSLATOR
-
-    manifest = compiled_manifest()
-    nodes = {**manifest["nodes"], **manifest["sources"]}
-    asset_of = {uid: TRANSLATOR.get_asset_key(n).to_user_string() for uid, n in nodes.items()
-                if n["resource_type"] in ("model", "source")}
-    return model_lineage(manifest, asset_of, _source_columns())

@@ -10,8 +10,10 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from prod_pipelines import definitions
+from prod_pipelines.delivery.guard import APPROVE_TAG
+from prod_pipelines.partitions import range_tags
 from prod_pipelines.settings import DAGSTER_PG_URL_VAR, Settings
 
 INSTANCE_TEMPLATES = Path(__file__).with_name("instance")
@@ -45,7 +47,7 @@ def prepare_dagster_home(settings: Settings) -> Path:
 
 
 def open_instance(settings: Settings) -> dg.DagsterInstance:
-    os.environ.update({**settings.as_env(), "DAGSTER_HOME": str(prepare_dagster_home(settings))})
+    settings.export(DAGSTER_HOME=str(prepare_dagster_home(settings)))
     return dg.DagsterInstance.get()
 
 
@@ -56,10 +58,7 @@ def run_partitions(instance: dg.DagsterInstance, start: date, end: date, approve
     With `feeds`, only those raw feeds are reloaded (the others are left as loaded) and everything
     downstream is recomputed: what the late-data sensor asks for.
     """
-    from prod_pipelines import definitions
-
-    tags = {ASSET_PARTITION_RANGE_START_TAG: start.isoformat(), ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
-            **_approval(approve_large_change)}
+    tags = {**range_tags(start, end), **_approval(approve_large_change)}
     job = definitions.pipeline_job()
     selection = None
     if feeds:
@@ -70,15 +69,11 @@ def run_partitions(instance: dg.DagsterInstance, start: date, end: date, approve
 
 def run_delivery(instance: dg.DagsterInstance, approve_large_change: str | None = None) -> RunOutcome:
     """Send every consumer the newest complete partition of its export."""
-    from prod_pipelines import definitions
-
     return _execute(instance, dg.reconstructable(definitions.delivery_job), _approval(approve_large_change))
 
 
 def _approval(consumers: str | None) -> dict[str, str]:
     """The run tag approving, for the named consumers (or `all`), a change beyond the blast-radius limit."""
-    from prod_pipelines.delivery.guard import APPROVE_TAG
-
     return {APPROVE_TAG: consumers} if consumers else {}
 
 

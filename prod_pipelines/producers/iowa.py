@@ -202,7 +202,7 @@ def _split_by_day(table: pa.Table, column: str, days: list[date]):
     keys = table.column(column).to_numpy()
     wanted = np.array(days, dtype="datetime64[D]")
     lows, highs = np.searchsorted(keys, wanted, side="left"), np.searchsorted(keys, wanted, side="right")
-    for day, low, high in zip(days, lows, highs):
+    for day, low, high in zip(days, lows, highs, strict=True):
         yield day, table.slice(low, high - low)
 
 

@@ -18,10 +18,10 @@ import pytest
 
 from prod_pipelines.automation.late_data import LATE_TAG
 from prod_pipelines.delivery.guard import APPROVE_TAG
-from prod_pipelines.producers.synthetic import generate_landing
 from prod_pipelines.ops.runner import prepare_dagster_home
+from prod_pipelines.producers.synthetic import generate_landing
 from prod_pipelines.settings import REPO_ROOT, Settings
-from prod_pipelines_tests.conftest import cli_env
+from prod_pipelines_tests.support.cli import cli_env
 
 FIRST, LAST = date(2024, 11, 1), date(2025, 2, 1)
 BIN = REPO_ROOT / ".venv" / "bin"

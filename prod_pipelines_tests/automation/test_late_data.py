@@ -10,10 +10,11 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from prod_pipelines.assets.verdicts import KEY as VERDICTS
 from prod_pipelines.automation.late_data import LATE_TAG, late_data_sensor
 from prod_pipelines.definitions import PIPELINE_JOB, build_definitions
 from prod_pipelines.settings import Settings
-from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.support.cli import backfilled_landing, run_cli
 from prod_pipelines_tests.support.warehouse_state import query
 
 FIRST, D = date(2025, 1, 1), date(2025, 2, 20)
@@ -24,7 +25,7 @@ LATE_UNITS = 5000
 def evaluate_sensor(data_dir, cursor: str | None):
     settings = Settings(data_dir=data_dir, start_date=FIRST)
     defs = build_definitions(settings)
-    sensor = late_data_sensor(settings.landing_dir, PIPELINE_JOB, settle_seconds=0)
+    sensor = late_data_sensor(settings.landing_dir, PIPELINE_JOB, VERDICTS, settle_seconds=0)
     instance = dg.DagsterInstance.from_config(str(data_dir / "dagster"))
     try:
         return sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs))

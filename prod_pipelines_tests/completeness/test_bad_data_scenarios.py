@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 import polars as pl
@@ -159,9 +159,9 @@ def test_a_feed_without_a_partition_at_the_deadline_is_reported_by_its_freshness
               and k.asset_key.path[0] == "raw"]
     instance = dg.DagsterInstance.from_config(str(scenario.data_dir / "dagster"))
     try:
-        with freeze_time(datetime(DAY.year, DAY.month, DAY.day, 9, 30, tzinfo=timezone.utc)):
+        with freeze_time(datetime(DAY.year, DAY.month, DAY.day, 9, 30, tzinfo=UTC)):
             on_time = job.get_subset(asset_check_selection=set(checks)).execute_in_process(instance=instance)
-        with freeze_time(datetime(DAY.year, DAY.month, DAY.day + 1, 9, 30, tzinfo=timezone.utc)):
+        with freeze_time(datetime(DAY.year, DAY.month, DAY.day + 1, 9, 30, tzinfo=UTC)):
             overdue = job.get_subset(asset_check_selection=set(checks)).execute_in_process(instance=instance)
     finally:
         instance.dispose()

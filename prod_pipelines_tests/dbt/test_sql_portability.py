@@ -22,9 +22,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from prod_pipelines.dbt.project import dbt_cli_args
-from prod_pipelines.ops.canary import COMPARED
+from prod_pipelines.dbt.commands import dbt_cli_args
 from prod_pipelines.landing.contracts import FEEDS
+from prod_pipelines.ops.canary import COMPARED
 from prod_pipelines.partitions import window_of
 from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from prod_pipelines_tests.support.handmade import AS_OF_DATES, FIRST_DAY

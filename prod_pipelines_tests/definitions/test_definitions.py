@@ -122,7 +122,8 @@ def test_dbt_tests_surface_as_asset_checks_on_their_models(graph):
 
 
 def test_the_committed_data_dictionary_and_column_lineage_are_current():
-    from prod_pipelines.catalog.columns import LINEAGE_FILE, render_lineage
+    from prod_pipelines.catalog.columns import LINEAGE_FILE
+    from prod_pipelines.ops.column_lineage import render_lineage
     from prod_pipelines.ops.data_dictionary import TARGET, render
 
     hint = "run `prod-pipelines data-dictionary` and commit the result"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from datetime import date, timedelta
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -12,18 +11,7 @@ import pytest
 from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.definitions import PIPELINE_JOB, build_definitions
 from prod_pipelines.settings import Settings
-
-DUMMY_SECRETS = {
-    "PROD_PIPELINES_RETAILER_APP_URL": "s3://retailer-app-drop/top-items",
-    "PROD_PIPELINES_SALESFORCE_URL": "https://crm.example.invalid/api",
-    "PROD_PIPELINES_SALESFORCE_TOKEN": "dummy-token",
-    "PROD_PIPELINES_CRM_EMAIL_URL": "postgresql://app@db.example.invalid/marketing",
-    "PROD_PIPELINES_DAGSTER_PG_URL": "postgresql://dagster@db.example.invalid/dagster",
-}
-
-
-def settings_for(env: str, tmp_path: Path, variables: dict[str, str]) -> Settings:
-    return Settings.from_env({"PROD_PIPELINES_ENV": env, "PROD_PIPELINES_DATA_DIR": str(tmp_path), **variables})
+from prod_pipelines_tests.support.environments import DUMMY_SECRETS, settings_for
 
 
 def shape(defs: dg.Definitions) -> dict:

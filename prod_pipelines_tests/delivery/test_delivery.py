@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import duckdb
@@ -10,9 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from prod_pipelines.delivery.consumers import consumers_from_manifest
+from prod_pipelines.delivery.consumers import consumers, consumers_from_manifest
 from prod_pipelines.delivery.destinations.file_drop import SUCCESS_MARKER, FileDrop
-from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.support.cli import backfilled_landing, run_cli
 from prod_pipelines_tests.support.warehouse_state import query
 
 FIRST, WEDNESDAY, LAST_MONDAY = date(2025, 3, 3), date(2025, 3, 12), date(2025, 3, 10)
@@ -35,7 +34,7 @@ def test_daily_consumers_get_the_newest_partition_and_the_weekly_email_the_newes
 def test_each_consumer_receives_exactly_its_export_partition(delivered):
     conn = duckdb.connect(str(delivered / "warehouse.duckdb"), read_only=True)
     try:
-        for consumer in consumers_from_manifest_for_test():
+        for consumer in consumers():
             partition = WEDNESDAY if consumer.send_on == "daily" else LAST_MONDAY
             expected = conn.execute(f"select * from exports.{consumer.export_model} where as_of_date = ? order by all",
                                     [partition]).fetchall()
@@ -67,12 +66,13 @@ def test_file_drop_replaces_a_partition_whole_and_leaves_no_temporary_folders(tm
 def test_an_export_without_a_consumer_is_refused(tmp_path):
     manifest = {"nodes": {"model.p.exp_orphan": {"resource_type": "model", "name": "exp_orphan",
                                                  "fqn": ["p", "exports", "exp_orphan"], "meta": {}}}}
-    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="exp_orphan must declare exactly one consumer"):
-        consumers_from_manifest(tmp_path / "manifest.json")
+        consumers_from_manifest(manifest)
 
 
-def consumers_from_manifest_for_test():
-    from prod_pipelines.dbt.project import DBT_PROJECT
-
-    return consumers_from_manifest(DBT_PROJECT.manifest_path)
+def test_a_consumer_missing_a_field_is_refused_not_defaulted():
+    declared = {"name": "app", "destination": "file_drop", "key": ["store_id"], "sla": "daily", "send_on": "daily"}
+    manifest = {"nodes": {"model.p.exp_app": {"resource_type": "model", "name": "exp_app", "fqn": ["p", "exports", "exp_app"],
+                                              "meta": {"owner": "team:app", "consumer": declared}}}}
+    with pytest.raises(ValueError, match="exp_app: meta.consumer does not declare deadline_cron"):
+        consumers_from_manifest(manifest)

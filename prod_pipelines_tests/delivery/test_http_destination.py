@@ -26,7 +26,7 @@ def export(day: date, n: int = 10, bump: frozenset[int] = frozenset(),
 
 
 def table(rows: list[tuple]) -> pa.Table:
-    return pa.Table.from_pylist([dict(zip(SCHEMA.names, r)) for r in rows], schema=SCHEMA)
+    return pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows], schema=SCHEMA)
 
 
 def expected(rows: list[tuple]) -> dict[str, dict]:

@@ -47,14 +47,14 @@ def consumer(request) -> str:
 def export(day: date, n: int = 10, bump: frozenset[int] = frozenset(), drop: frozenset[int] = frozenset()) -> pa.Table:
     rows = [(day, f"S{i // 4:03d}", f"K{i:04d}", f"Item {i} – ünïcode", i % 4 + 1,
              10 * i + (1 if i in bump else 0) + 2**40, Decimal(f"{i}.0500")) for i in range(n) if i not in drop]
-    return pa.Table.from_pylist([dict(zip(SCHEMA.names, r)) for r in rows], schema=SCHEMA)
+    return pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows], schema=SCHEMA)
 
 
 def read(dsn: str, schema: str, consumer: str) -> pa.Table:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute(sql.SQL("select {} from {} order by store_id, sku_id").format(
             sql.SQL(", ").join(map(sql.Identifier, SCHEMA.names)), sql.Identifier(schema, consumer))).fetchall()
-    return pa.Table.from_pylist([dict(zip(SCHEMA.names, r)) for r in rows], schema=SCHEMA)
+    return pa.Table.from_pylist([dict(zip(SCHEMA.names, r, strict=True)) for r in rows], schema=SCHEMA)
 
 
 def sorted_by_key(rows: pa.Table) -> pa.Table:

@@ -10,7 +10,7 @@ import pytest
 from psycopg import sql
 
 from prod_pipelines.producers.synthetic import generate_landing
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.http_crm_server import CrmServer
 
 FIRST, MONDAY, TUESDAY, WEDNESDAY = date(2025, 3, 3), date(2025, 3, 10), date(2025, 3, 11), date(2025, 3, 12)
@@ -21,7 +21,7 @@ def export_rows(data_dir, export: str, day: date) -> list[dict]:
     try:
         cursor = conn.execute(f"select * from exports.{export} where as_of_date = ? order by all", [day])
         columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row)) for row in cursor.fetchall()]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
     finally:
         conn.close()
 

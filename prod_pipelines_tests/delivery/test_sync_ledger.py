@@ -13,10 +13,10 @@ from psycopg import sql
 
 from prod_pipelines.delivery.consumers import Consumer
 from prod_pipelines.delivery.destinations.file_drop import FileDrop
-from prod_pipelines.delivery.guard import BlastRadiusExceeded
-from prod_pipelines.delivery.destinations.http_api import HttpApi
-from prod_pipelines.delivery.ledger import Ledger
+from prod_pipelines.delivery.destinations.http_api import DeliveryError, HttpApi
 from prod_pipelines.delivery.destinations.postgres import PostgresTable
+from prod_pipelines.delivery.guard import BlastRadiusExceeded
+from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.sync import deliver, rollback
 from prod_pipelines_tests.support.http_crm_server import CrmServer
 
@@ -122,7 +122,7 @@ def test_a_failed_sync_is_recorded_and_the_consumer_keeps_what_it_had(ledger, tm
     with CrmServer() as server:
         pass  # the server is gone: every request to it fails
     broken = HttpApi(base_url=server.url, max_attempts=2, backoff_base_s=0.01, timeout_s=0.5)
-    with pytest.raises(Exception):
+    with pytest.raises(DeliveryError, match="failed after 2 attempts"):
         send(ledger, broken, D2, B)
     assert ledger.history(CONSUMER.name)[-1]["status"] == "failed"
     assert ledger.current(CONSUMER.name).partition_date == D1

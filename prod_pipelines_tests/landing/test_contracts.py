@@ -127,7 +127,7 @@ def test_a_snapshot_that_drops_far_below_its_weekday_median_blocks_and_growth_on
     from prod_pipelines.landing.loader import PartitionLoad
 
     mondays = [date(2025, 1, 6) + timedelta(weeks=w) for w in range(5)]
-    for day, rows in zip(mondays, [10, 10, 10, 100, 2]):
+    for day, rows in zip(mondays, [10, 10, 10, 100, 2], strict=True):
         warehouse.execute("insert into raw.inventory select ?, ?, 'S' || i, 'K1', 1, 'f.csv', i from range(?) t(i)",
                           [day, day, rows])
     key = dg.AssetKey(["raw", "inventory"])

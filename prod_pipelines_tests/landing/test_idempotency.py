@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from prod_pipelines.warehouse import table_checksum
-from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.support.cli import backfilled_landing, run_cli
 from prod_pipelines_tests.support.warehouse_state import query
 
 START, END = date(2025, 3, 3), date(2025, 3, 16)

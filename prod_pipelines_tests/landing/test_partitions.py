@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from prod_pipelines.dbt.project import dbt_cli_args
+from prod_pipelines.dbt.commands import dbt_cli_args
 from prod_pipelines.partitions import dbt_vars
 
 
 def _window(start: str, end: str) -> dg.TimeWindow:
-    return dg.TimeWindow(datetime.fromisoformat(start).replace(tzinfo=timezone.utc),
-                         datetime.fromisoformat(end).replace(tzinfo=timezone.utc))
+    return dg.TimeWindow(datetime.fromisoformat(start).replace(tzinfo=UTC),
+                         datetime.fromisoformat(end).replace(tzinfo=UTC))
 
 
 def test_one_partition_becomes_a_one_day_half_open_window():

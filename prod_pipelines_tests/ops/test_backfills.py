@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from prod_pipelines.landing.zone import partition_dir, read_as_text
-from prod_pipelines_tests.conftest import backfilled_landing, run_cli
+from prod_pipelines_tests.support.cli import backfilled_landing, run_cli
 from prod_pipelines_tests.support.warehouse_state import partition_digests, pipeline_runs, query
 
 START, END = date(2025, 1, 1), date(2025, 3, 1)  # 60 days

@@ -10,7 +10,7 @@ import pytest
 
 from prod_pipelines.producers.synthetic import generate_landing
 from prod_pipelines.settings import DBT_PROJECT_DIR
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.warehouse_state import partition_digests
 
 FIRST, DAY = date(2025, 1, 1), date(2025, 1, 20)

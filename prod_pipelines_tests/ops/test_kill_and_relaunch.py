@@ -14,7 +14,7 @@ import dagster as dg
 import pytest
 
 from prod_pipelines.producers.synthetic import generate_landing
-from prod_pipelines_tests.conftest import cli_env, run_cli
+from prod_pipelines_tests.support.cli import cli_env, run_cli
 from prod_pipelines_tests.support.warehouse_state import partition_digests
 
 START, END = date(2025, 1, 1), date(2025, 1, 31)

@@ -11,7 +11,7 @@ import pytest
 from psycopg import sql
 
 from prod_pipelines.producers.synthetic import generate_landing
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.http_crm_server import CrmServer
 
 FIRST, LAST = date(2025, 3, 3), date(2025, 3, 10)  # LAST is a Monday: every consumer gets it

@@ -11,10 +11,10 @@ import pytest
 
 from prod_pipelines.definitions import build_definitions
 from prod_pipelines.settings import LOG_FORMAT_VAR, destination_token_var, destination_url_var
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.support.cli import run_cli
+from prod_pipelines_tests.support.environments import DUMMY_SECRETS, settings_for
 from prod_pipelines_tests.support.handmade import FIRST_DAY, write_handmade_landing
 from prod_pipelines_tests.support.http_crm_server import CrmServer
-from prod_pipelines_tests.definitions.test_environments import DUMMY_SECRETS, settings_for
 
 SECRET = secrets.token_hex(16)  # made at run time: the repository scan forbids a committed one
 

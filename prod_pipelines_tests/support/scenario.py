@@ -10,9 +10,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from prod_pipelines.producers.synthetic import generate_landing
 from prod_pipelines.landing.zone import partition_dir, read_as_text
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines.producers.synthetic import generate_landing
+from prod_pipelines_tests.support.cli import run_cli
 
 FIRST = date(2025, 3, 1)
 GOOD_DAY = date(2025, 3, 11)  # D-1: delivered before every scenario

@@ -15,7 +15,7 @@ import dagster as dg
 import pytest
 
 from prod_pipelines.producers.synthetic import generate_landing
-from prod_pipelines_tests.conftest import run_cli
+from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.ui_server import dagster_ui, graphql
 from prod_pipelines_tests.support.warehouse_state import partition_digests, query
 

@@ -137,7 +137,7 @@ def wait_for(condition, what: str, timeout: float = RUN_TIMEOUT):
 def test_the_global_lineage_page_shows_every_layer_from_raw_feeds_to_destinations(page, ui):
     from prod_pipelines.definitions import defs
 
-    expected = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    expected = {key.to_user_string() for key in defs().resolve_asset_graph().get_all_asset_keys()}
     assert set(NAMED_KEYS) <= expected
     page.goto(f"{ui.url}/asset-groups")
     page.get_by_role("button", name="settings", exact=True).click()
@@ -236,7 +236,7 @@ def test_a_seven_day_backfill_from_the_ui_runs_as_one_run(page, ui):
 
 def test_the_partition_view_of_one_day_shows_that_days_own_row_count_and_check_results(page, ui):
     """After a range run, day ONE_PARTITION shows its own numbers, not the range's."""
-    from prod_pipelines_tests.conftest import run_cli
+    from prod_pipelines_tests.support.cli import run_cli
     from prod_pipelines_tests.support.warehouse_state import query
 
     data_dir = ui.dagster_home.parent

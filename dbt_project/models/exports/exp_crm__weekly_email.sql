@@ -1,4 +1,4 @@
-{{ config(window_column='as_of_date') }}
+{{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#- The weekly email's content: one row per as-of day, store and item, the store's top 5. -#}
 select

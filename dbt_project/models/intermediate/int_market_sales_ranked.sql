@@ -1,4 +1,4 @@
-{{ config(window_column='as_of_date') }}
+{{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#-
   Rules 1, 3, 4 and 5: per as-of day D and market, the top sellers among eligible items over the

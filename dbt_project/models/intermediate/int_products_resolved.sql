@@ -1,4 +1,4 @@
-{{ config(window_column='as_of_date') }}
+{{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#- Rule 2 for items, and rule 4: eligible = more than 50 ml and in season in the month of D. -#}
 with

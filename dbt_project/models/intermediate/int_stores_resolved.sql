@@ -1,4 +1,4 @@
-{{ config(window_column='as_of_date') }}
+{{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#- Rule 2: the stores snapshot of D, or the latest one before D when D has none. -#}
 with

@@ -1,4 +1,4 @@
-{{ config(window_column='as_of_date') }}
+{{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#-
   One row per as-of day D: the figures that tell a normal day from one where something slipped

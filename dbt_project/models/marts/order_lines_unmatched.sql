@@ -1,4 +1,4 @@
-{{ config(window_column='as_of_date') }}
+{{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#-
   Rule 3's data-quality figure: one row per as-of day D with the number of order lines of [D-89, D]

@@ -1,4 +1,4 @@
-{{ config(window_column='as_of_date') }}
+{{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#-
   The central result (spec §2, rules 6-9): one row per as-of day, store and recommended item.

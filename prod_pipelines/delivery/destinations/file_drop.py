@@ -1,39 +1,17 @@
-"""Where a consumer's rows go. A destination only sends what it is given; choosing is the asset's job."""
+"""A file drop: Parquet per partition with a `_SUCCESS` marker, on a local folder or any fsspec URL."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
 
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from prod_pipelines.delivery.destinations.protocol import Receipt
+
 SUCCESS_MARKER = "_SUCCESS"
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a sync left at the destination, for the ledger and the asset's metadata."""
-
-    location: str
-    rows: int
-    added: int = 0
-    changed: int = 0
-    removed: int = 0
-
-
-class Destination(Protocol):
-    """Makes the consumer's copy equal to `rows`, atomically from the consumer's point of view.
-
-    `key` names the columns that identify a row for the consumer (its external id); `previous` is
-    what the last successful sync sent (None for the first), so a destination that can apply
-    changes sends only rows added, changed or removed since then. Rolling back is a sync of an
-    older table with the current one as `previous`.
-    """
-
-    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt: ...
 
 
 @dataclass(frozen=True)

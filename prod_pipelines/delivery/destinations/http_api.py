@@ -23,7 +23,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
@@ -32,7 +32,7 @@ import httpx
 import pyarrow as pa
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from prod_pipelines.delivery.destinations.file_drop import Receipt
+from prod_pipelines.delivery.destinations.protocol import Receipt
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_CAP_S = 60.0
@@ -167,7 +167,7 @@ def _retry_after(value: str | None) -> float | None:
         seconds = float(value)
     except ValueError:
         try:
-            seconds = (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds()
+            seconds = (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds()
         except (TypeError, ValueError):
             return None
     return min(max(seconds, 0.0), RETRY_AFTER_CAP_S)

@@ -20,7 +20,7 @@ import psycopg
 import pyarrow as pa
 from psycopg import sql
 
-from prod_pipelines.delivery.destinations.file_drop import Receipt
+from prod_pipelines.delivery.destinations.protocol import Receipt
 
 SYNC_STATE = "_sync_state"
 
@@ -71,7 +71,7 @@ class PostgresTable:
             cur.execute(sql.SQL("lock table {} in exclusive mode").format(table))
             cur.execute(sql.SQL("create temp table _incoming ({}) on commit drop").format(_column_ddl(columns)))
             with cur.copy(sql.SQL("copy _incoming ({}) from stdin").format(_names(names))) as copy:
-                for row in zip(*(column.to_pylist() for column in rows.columns)):
+                for row in zip(*(column.to_pylist() for column in rows.columns), strict=True):
                     copy.write_row(row)
             added, changed, removed = _counts(cur, table, key or names, names)
             cur.execute(sql.SQL("delete from {}").format(table))

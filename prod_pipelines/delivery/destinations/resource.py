@@ -14,7 +14,10 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import dagster as dg
 
 from prod_pipelines.delivery.consumers import Consumer
-from prod_pipelines.delivery.destinations.file_drop import Destination, FileDrop
+from prod_pipelines.delivery.destinations.file_drop import FileDrop
+from prod_pipelines.delivery.destinations.http_api import HttpApi
+from prod_pipelines.delivery.destinations.postgres import PostgresTable
+from prod_pipelines.delivery.destinations.protocol import Destination
 from prod_pipelines.settings import Settings, destination_token_var, destination_url_var
 
 
@@ -29,13 +32,9 @@ class DestinationTarget(dg.ConfigurableResource):
         if self.kind == "file_drop":
             return FileDrop(self.url)
         if self.kind == "postgres":
-            from prod_pipelines.delivery.destinations.postgres import PostgresTable
-
             dsn, schema = _split_schema(self.url)
             return PostgresTable(dsn=dsn, schema=schema)
         if self.kind == "http_api":
-            from prod_pipelines.delivery.destinations.http_api import HttpApi
-
             return HttpApi(base_url=self.url, token=self.token)
         raise ValueError(f"unknown destination kind {self.kind!r} (known: file_drop, postgres, http_api)")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from prod_pipelines.producers.synthetic import daily, plan, reference, writers
+from prod_pipelines.producers.synthetic import daily, publishing, reference, writers
 
 __all__ = ["generate_landing"]
 
@@ -23,20 +23,20 @@ def generate_landing(data_dir: Path, start: date, end: date, scale: float, seed:
         raise ValueError(f"scale must be positive, got {scale}")
     landing_dir = Path(data_dir) / "landing"
     world = daily.World.build(seed, scale)
-    rows = dict.fromkeys(plan.FEEDS, 0)
+    rows = dict.fromkeys(publishing.FEEDS, 0)
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
-        for feed in plan.FEEDS:
-            if plan.publishes(feed, day, start):
+        for feed in publishing.FEEDS:
+            if publishing.publishes(feed, day, start):
                 rows[feed] += _publish(landing_dir, world, feed, day)
     return rows
 
 
 def _publish(landing_dir: Path, world: daily.World, feed: str, day: date) -> int:
     table = _table(world, feed, day)
-    formats = plan.formats(feed, day)
+    formats = publishing.formats(feed, day)
     tables = daily.split_by_time(table, len(formats)) if feed == "orders" else [table]
-    writers.write_partition(landing_dir, feed, day, list(zip(tables, formats)))
+    writers.write_partition(landing_dir, feed, day, list(zip(tables, formats, strict=True)))
     return table.num_rows
 
 

@@ -4,7 +4,8 @@ Grain: orders is one row per order line, ordered by time; inventory is one row p
 carried item. Only stores active that day order or report stock, and they only sell what they carry.
 """
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from itertools import pairwise
 
 import numpy as np
 import pyarrow as pa
@@ -59,7 +60,7 @@ def order_lines(world: World, day: date) -> pa.Table:
     sku = world.shelves.sample(line_store, day.month, rng)
     quantity = np.minimum(rng.geometric(0.55, len(line_order)), 24)
     quantity = np.where(rng.random(len(line_order)) < RETURN_SHARE, -quantity, quantity)
-    midnight = int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp())
+    midnight = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
     order_ids = randomness.prefixed_ids(f"O{day:%Y%m%d}-", np.arange(1, n_orders + 1), max(6, len(str(n_orders))))
     return pa.table({
         "order_id": order_ids.take(line_order),
@@ -94,4 +95,4 @@ def split_by_time(table: pa.Table, parts: int) -> list[pa.Table]:
     seconds_of_day = table["ordered_at"].cast(pa.int64()).to_numpy() % 86400
     edges = np.searchsorted(seconds_of_day, np.arange(1, parts) * 86400 // parts)
     cuts = [0, *edges.tolist(), table.num_rows]
-    return [table.slice(start, stop - start) for start, stop in zip(cuts, cuts[1:])]
+    return [table.slice(start, stop - start) for start, stop in pairwise(cuts)]

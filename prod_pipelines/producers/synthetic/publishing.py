@@ -4,16 +4,17 @@ Reference feeds are full snapshots that "may skip days on which nothing changed"
 first generated day and on Mondays. Formats rotate with the day so every reader path gets exercised,
 and some orders days arrive split into two or three files.
 """
+
 from datetime import date
 
+from prod_pipelines.landing.contracts import CONTRACTS, FEEDS
 from prod_pipelines.producers.synthetic.writers import FORMATS
 
-FEEDS = ("stores", "products", "orders", "inventory")
 ORDERS_PARTS = (1, 2, 1, 3)
 
 
 def publishes(feed: str, day: date, start: date) -> bool:
-    return feed in ("orders", "inventory") or day == start or day.weekday() == 0
+    return CONTRACTS[feed].published_daily or day == start or day.weekday() == 0
 
 
 def formats(feed: str, day: date) -> list[str]:
