@@ -13,15 +13,32 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export PROD_PIPELINES_DATA_DIR := $(DATA_DIR)
 
-.PHONY: install browser run test dev bench clean
+.PHONY: install lock lint browser run test dev bench clean
 
-$(BIN)/prod-pipelines: pyproject.toml
+$(BIN)/prod-pipelines: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c constraints.txt
+	$(BIN)/prod-pipelines prepare
 	touch $@
 
 install: $(BIN)/prod-pipelines
+
+# Pins every installed version into constraints.txt, after a change to pyproject.toml's dependencies.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	{ echo "# The exact versions two fresh clones install (make install passes it to pip as -c)."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^-e\|^prod-pipelines'; } > constraints.txt
+
+# What a reviewer runs: the linter, Dagster's own load check, dbt's parse with its JSON-schema validation.
+lint: install
+	$(BIN)/ruff check prod_pipelines prod_pipelines_tests
+	$(BIN)/dg check defs
+	cd dbt_project && DBT_ENV_PRIVATE_RUN_JSONSCHEMA_VALIDATIONS=True ../$(BIN)/dbt parse --quiet \
+	  --warn-error-options '{"error": ["Deprecations"]}' --target-path $(CURDIR)/.tmp_lint_target --log-path $(CURDIR)/.tmp_lint_target
+	rm -rf .tmp_lint_target
 
 run: install
 	$(BIN)/prod-pipelines seed --start $(RUN_START) --end $(RUN_END) --scale $(RUN_SCALE)
@@ -31,7 +48,7 @@ run: install
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: install browser
+test: install browser lint
 	$(BIN)/python -m pytest
 
 dev: install
