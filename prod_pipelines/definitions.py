@@ -57,9 +57,11 @@ def _build(settings: Settings) -> dg.Definitions:
     # The raw feeds (their loads), the exports and the day's figures; every dbt test on the marts and
     # exports must have judged the day.
     verdicts = build_verdict_asset(
-        partitions, upstream=[*(a.key for a in raw_assets), *export_keys, get_asset_key_for_model([dbt_models], QUALITY_MODEL)],
+        partitions, upstream=[*(a.key for a in raw_assets), *export_keys,
+                              get_asset_key_for_model([dbt_models], QUALITY_MODEL)],
         required_checks=[k for k in dbt_models.check_keys if k.asset_key.path[0] in ("marts", "exports")])
-    destinations = [build_destination_asset(c, key, verdicts.key) for c, key in zip(consumers, export_keys, strict=True)]
+    destinations = [build_destination_asset(c, key, verdicts.key)
+                    for c, key in zip(consumers, export_keys, strict=True)]
     freshness = freshness_checks(raw_assets, consumers)
     # The job's partitions are the assets' own (every partitioned asset shares `partitions`).
     pipeline = dg.define_asset_job(

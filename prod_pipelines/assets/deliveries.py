@@ -24,7 +24,8 @@ class DeliveryConfig(dg.Config):
     approve_large_change: bool = False
 
 
-def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict_key: dg.AssetKey) -> dg.AssetsDefinition:
+def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey,
+                            verdict_key: dg.AssetKey) -> dg.AssetsDefinition:
     target_key = resource_key(consumer)
     key = dg.AssetKey(["destinations", consumer.name])
 
@@ -39,7 +40,8 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
         owners=[consumer.owner],
         kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination.split("_")[0]},
         tags={"tier": "gold", "consumer": consumer.name},
-        metadata={**({"dagster/column_schema": schema} if (schema := column_schema(export_key.to_user_string())) else {}),
+        metadata={**({"dagster/column_schema": schema}
+                     if (schema := column_schema(export_key.to_user_string())) else {}),
                   "export": consumer.export_model, "destination": consumer.destination, "sla": consumer.sla,
                   "send_on": consumer.send_on, "key": ", ".join(consumer.key),
                   "max_change_share": consumer.max_change_share},
@@ -62,7 +64,8 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
         is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
         table = f"exports.{consumer.export_model}"
         with context.resources.warehouse.connect() as conn:
-            rows = conn.sql(f"select * from {table} where as_of_date = ? order by all", params=[partition]).to_arrow_table()
+            rows = conn.sql(f"select * from {table} where as_of_date = ? order by all",
+                            params=[partition]).to_arrow_table()
             digest = conn.execute(f"select coalesce(md5(string_agg(t::varchar, '\\n' order by t::varchar)), '') "
                                   f"from {table} t where as_of_date = ?", [partition]).fetchone()[0]
             ledger = Ledger(conn, context.resources.warehouse.sent_dir)

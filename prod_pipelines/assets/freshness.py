@@ -15,7 +15,8 @@ from prod_pipelines.delivery.consumers import Consumer
 FEED_DEADLINE_CRON = "0 9 * * *"
 
 
-def freshness_checks(raw_assets: list[dg.AssetsDefinition], consumers: list[Consumer]) -> list[dg.AssetChecksDefinition]:
+def freshness_checks(raw_assets: list[dg.AssetsDefinition],
+                     consumers: list[Consumer]) -> list[dg.AssetChecksDefinition]:
     checks = list(dg.build_time_partition_freshness_checks(
         assets=raw_assets, deadline_cron=FEED_DEADLINE_CRON, timezone="UTC", severity=dg.AssetCheckSeverity.WARN))
     for consumer in consumers:

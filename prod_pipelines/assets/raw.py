@@ -54,7 +54,8 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
                     _log_progress(context, contract.feed, days, len(loads), started)
             except LandingError as error:  # the days before it stay loaded, and are judged below
                 stop = error
-            checks = contract_results(conn, key, contract, loads) + row_count_results(conn, key, contract, loads) if loads else []
+            checks = (contract_results(conn, key, contract, loads) + row_count_results(conn, key, contract, loads)
+                      if loads else [])
             day_checks.record(conn, checks, context.run.run_id)
         if stop is not None:
             raise dg.Failure(description=str(stop), metadata={

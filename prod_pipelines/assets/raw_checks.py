@@ -22,12 +22,15 @@ SAMPLE = 5
 REJECT_COLUMNS = ("dt", "file", "row_number", "rule", "value")
 
 
-def raw_check_specs(contract: Contract, key: dg.AssetKey, partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
-    bounds = f"{contract.count_bounds.low}x-{contract.count_bounds.high}x of the same weekday's median over the previous weeks"
+def raw_check_specs(contract: Contract, key: dg.AssetKey,
+                    partitions_def: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    bounds = (f"{contract.count_bounds.low}x-{contract.count_bounds.high}x of the same weekday's median "
+              "over the previous weeks")
     effect = "a drop holds the day back for every consumer" if contract.count_blocks else "warns only: demand varies"
     return [
         dg.AssetCheckSpec("contract", asset=key, partitions_def=partitions_def,
-                          description="No landing row of the day broke the contract (rejects are kept in raw.rejects)."),
+                          description="No landing row of the day broke the contract "
+                                      "(rejects are kept in raw.rejects)."),
         dg.AssetCheckSpec("row_count_vs_history", asset=key, partitions_def=partitions_def,
                           description=f"The day's rows within {bounds}; {effect}."),
     ]
@@ -38,7 +41,8 @@ def contract_results(conn: duckdb.DuckDBPyConnection, key: dg.AssetKey, contract
     days = [x.day for x in loads]
     by_rule: dict = {}
     for dt, rule, n in conn.execute(
-            "select dt, rule, count(*) from raw.rejects where feed = ? and dt between ? and ? group by all order by 3 desc",
+            "select dt, rule, count(*) from raw.rejects where feed = ? and dt between ? and ? "
+            "group by all order by 3 desc",
             [contract.feed, min(days), max(days)]).fetchall():
         by_rule.setdefault(dt, {})[rule] = n
     samples: dict = {}
@@ -58,7 +62,8 @@ def contract_results(conn: duckdb.DuckDBPyConnection, key: dg.AssetKey, contract
 def row_count_results(conn: duckdb.DuckDBPyConnection, key: dg.AssetKey, contract: Contract,
                       loads: list[PartitionLoad]) -> list[DayCheck]:
     judged = [x.day for x in loads if x.arrived]
-    verdicts = {v.day: v for v in judge_row_counts(conn, contract.feed, judged, contract.count_bounds)} if judged else {}
+    verdicts = ({v.day: v for v in judge_row_counts(conn, contract.feed, judged, contract.count_bounds)}
+                if judged else {})
     results = []
     for x in loads:
         v = verdicts.get(x.day)

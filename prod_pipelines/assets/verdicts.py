@@ -55,7 +55,8 @@ def build_verdict_asset(partitions_def: dg.PartitionsDefinition, upstream: Itera
                                        partition_key=v.day.isoformat())
         held = [v for v in verdicts if not v.complete]
         if held:
-            context.log.warning("held back for every consumer: " + " | ".join(f"{v.day}: {v.reason_text}" for v in held))
+            context.log.warning("held back for every consumer: "
+                                + " | ".join(f"{v.day}: {v.reason_text}" for v in held))
         yield dg.MaterializeResult(metadata={"days_complete": len(verdicts) - len(held), "days_held_back": len(held)})
         yield from day_checks.report(context, [
             day_checks.DayCheck(KEY, "day_complete", v.day, v.complete, dg.AssetCheckSeverity.WARN,

@@ -32,7 +32,8 @@ class AlertSink(dg.ConfigurableResource):
 def slack_message(alert: dict) -> dict:
     lines = [f"*{alert['title']}*", f"assets: {', '.join(alert['assets']) or '-'}",
              f"partition: {alert['partition']}", f"run: {alert['run_id']}", f"error: {alert['error'][:2500]}"]
-    return {"text": alert["title"], "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]}
+    return {"text": alert["title"],
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]}
 
 
 def partition_of(run: dg.DagsterRun) -> str:

@@ -35,7 +35,8 @@ def checksum(database: Path, relation: str, start: date, end: date) -> Checksum:
     """The fingerprint of `relation` in the DuckDB file `database`, as-of days [start, end]."""
     with duckdb.connect(str(database), read_only=True) as conn:
         rows, md5 = conn.execute(
-            f"select count(*), md5(coalesce(string_agg({_ROW_TEXT}, chr(10) order by as_of_date, store_id, sku_id), '')) "
+            f"select count(*), md5(coalesce(string_agg({_ROW_TEXT}, chr(10) "
+            "order by as_of_date, store_id, sku_id), '')) "
             f"from {relation} where as_of_date between ? and ?", [start, end]).fetchone()
     return Checksum(rows, md5)
 
@@ -45,11 +46,14 @@ def sample_difference(left: tuple[Path, str], right: tuple[Path, str], start: da
     with duckdb.connect() as conn:
         conn.execute(f"attach '{left[0]}' as l (read_only)")
         conn.execute(f"attach '{right[0]}' as r (read_only)")
-        select = f"select {', '.join(COLUMNS[:-2])}, cast(round(revenue_l90, 4) as decimal(38, 4)) as revenue_l90, store_rank"
+        select = (f"select {', '.join(COLUMNS[:-2])}, "
+                  "cast(round(revenue_l90, 4) as decimal(38, 4)) as revenue_l90, store_rank")
         window = "where as_of_date between ? and ?"
         rows = conn.execute(
-            f"(select 'left only' as side, * from ({select} from l.{left[1]} {window} except {select} from r.{right[1]} {window})) "
-            f"union all (select 'right only', * from ({select} from r.{right[1]} {window} except {select} from l.{left[1]} {window})) "
+            f"(select 'left only' as side, * from ({select} from l.{left[1]} {window} "
+            f"except {select} from r.{right[1]} {window})) "
+            f"union all (select 'right only', * from ({select} from r.{right[1]} {window} "
+            f"except {select} from l.{left[1]} {window})) "
             f"order by as_of_date, store_id, sku_id limit {limit}", [start, end] * 4).fetchall()
     return "\n".join("  " + " | ".join(str(v) for v in row) for row in rows)
 

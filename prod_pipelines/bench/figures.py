@@ -46,9 +46,11 @@ class Figure:
         table = {name: Stats.of([sum(v for k, v in r.steps.items() if _group(k) == name) for r in self.runs])
                  for name in names}
         if table:
-            table["(of `dbt_models`: dbt's own build, from its run_results.json)"] = Stats.of([r.dbt_seconds for r in self.runs])
+            table["(of `dbt_models`: dbt's own build, from its run_results.json)"] = Stats.of(
+                [r.dbt_seconds for r in self.runs])
             table["(in the run, between steps)"] = Stats.of([r.run_seconds - sum(r.steps.values()) for r in self.runs])
-            table["(outside the run: start, definitions, run creation, summary)"] = Stats.of([r.seconds - r.run_seconds for r in self.runs])
+            table["(outside the run: start, definitions, run creation, summary)"] = Stats.of(
+                [r.seconds - r.run_seconds for r in self.runs])
         return table
 
 

@@ -29,7 +29,8 @@ def evaluate(results: list[ScaleResult], overhead: Overhead | None) -> list[Outc
     at = next((r for r in results if r.scale == TARGET_SCALE), None)
     return [
         _ratio(at, "One day at SF 1 within 2x of bare dbt", "dagster_day", "bare_day", 2.0, below=True),
-        _ratio(at, "90-day backfill at SF 1 within 3x of the raw DuckDB floor", "dagster_90", "floor_90", 3.0, below=True),
+        _ratio(at, "90-day backfill at SF 1 within 3x of the raw DuckDB floor", "dagster_90", "floor_90", 3.0,
+               below=True),
         _per_partition(at),
         _memory(at),
         _definitions(overhead),

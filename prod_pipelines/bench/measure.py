@@ -8,6 +8,7 @@ blind to processes running side by side. `tree_rss_mb` is the sum over the live 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import statistics
@@ -80,10 +81,8 @@ def run(command: list[str], log: Path, env: dict[str, str] | None = None, cwd: P
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)  # the group of the one process this module started
-    except ProcessLookupError:
-        pass
 
 
 class TreeSampler(threading.Thread):

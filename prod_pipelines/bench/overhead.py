@@ -43,10 +43,10 @@ def measure_overhead(data_dir: Path, first_partition, repeat: int, logs: Path) -
     definitions = [measure.run(load, logs / f"definitions-{i}", env=env) for i in range(repeat)]
     ready, first, loaded, peak = [], [], [], 0.0
     for i in range(repeat):
-        r, f, l, rss = _webserver_once(data_dir, env, logs / f"webserver-{i}")
+        r, f, location_s, rss = _webserver_once(data_dir, env, logs / f"webserver-{i}")
         ready.append(r)
         first.append(f)
-        loaded.append(l)
+        loaded.append(location_s)
         peak = max(peak, rss)
     return Overhead(definitions, ready, first, loaded, peak)
 

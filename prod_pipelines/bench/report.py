@@ -35,7 +35,8 @@ def times(results: list[ScaleResult]) -> str:
     rows = []
     for key, label in WAYS:
         row = [label, *(r.figures[key].seconds.text() for r in results)]
-        rows.append(row + ([_scaling(results, lambda r: r.figures[key].seconds.median)] if len(results) > 1 else []))
+        rows.append(row + ([_scaling(results, lambda r, key=key: r.figures[key].seconds.median)]
+                           if len(results) > 1 else []))
     row = ["90 days as per-partition runs (extrapolated, see below)",
            *(f"{per_partition_seconds(r):.0f} s" for r in results)]
     rows.append(row + ([_scaling(results, per_partition_seconds)] if len(results) > 1 else []))
@@ -57,7 +58,8 @@ def ratios(results: list[ScaleResult]) -> str:
 
 
 def throughput(results: list[ScaleResult]) -> str:
-    rows = [[label, *(f"{r.figures[key].input_rows:,} rows: {r.figures[key].rows_per_second:,.0f} rows/s" for r in results)]
+    rows = [[label, *(f"{r.figures[key].input_rows:,} rows: {r.figures[key].rows_per_second:,.0f} rows/s"
+                      for r in results)]
             for key, label in WAYS]
     return table(["landing rows read / wall time", *(f"SF {r.scale:g}" for r in results)], rows)
 
@@ -74,10 +76,12 @@ def steps(results: list[ScaleResult]) -> str:
     tables = {(r.scale, key): r.figures[key].steps() for r, key in columns}
     names = list(dict.fromkeys(n for t in tables.values() for n in t))
     rows = [[f"`{name}`" if not name.startswith("(") else name,
-             *(tables[(r.scale, key)][name].text(digits=1) if name in tables[(r.scale, key)] else "–" for r, key in columns)]
+             *(tables[(r.scale, key)][name].text(digits=1) if name in tables[(r.scale, key)] else "–"
+               for r, key in columns)]
             for name in names]
     rows.append(["**wall clock**", *(r.figures[key].seconds.text(digits=1) for r, key in columns)])
-    rows.append(["events the run wrote to its instance", *(r.figures[key].events.text(unit="", digits=0) for r, key in columns)])
+    rows.append(["events the run wrote to its instance",
+                 *(r.figures[key].events.text(unit="", digits=0) for r, key in columns)])
     header = ["Dagster step (from the run's step stats)",
               *(f"{'one day' if key == 'dagster_day' else '90 days'}, SF {r.scale:g}" for r, key in columns)]
     return table(header, rows)

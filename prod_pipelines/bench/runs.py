@@ -110,7 +110,8 @@ def bare_dbt(data_dir: Path, first_partition: date, start: date, end: date, log:
     env = child_env(data_dir, first_partition)
     warehouse = data_dir / "warehouse.duckdb"
     ingest = measure.run([sys.executable, "-m", "prod_pipelines.bench.bare", "--warehouse", str(warehouse),
-                          "--landing", str(data_dir / "landing"), "--start", start.isoformat(), "--end", end.isoformat()],
+                          "--landing", str(data_dir / "landing"), "--start", start.isoformat(),
+                          "--end", end.isoformat()],
                          log.with_name(log.name + "-ingest"), env=env)
     dbt = measure.run(bare.dbt_command(warehouse, start, end), log.with_name(log.name + "-dbt"),
                       env={**env, **bare.dbt_env(dbt_target)}, cwd=bare.DBT_PROJECT_DIR)

@@ -19,7 +19,8 @@ MARKER = "_bench_seed.json"
 
 def seeded_landing(work_dir: Path, scale: float, start: date, end: date, seed: int = 7) -> tuple[Path, dict[str, int]]:
     """`<work>/landing/sf<scale>_<start>_<end>/landing` and the rows written per feed."""
-    key = {"scale": scale, "start": start.isoformat(), "end": end.isoformat(), "seed": seed, "code": _generator_digest()}
+    key = {"scale": scale, "start": start.isoformat(), "end": end.isoformat(), "seed": seed,
+           "code": _generator_digest()}
     folder = work_dir / "landing" / f"sf{scale:g}_{start}_{end}"
     marker = folder / MARKER
     if marker.exists():

@@ -40,7 +40,8 @@ class DayCheck:
     def blocks_day(self) -> bool:
         return not self.passed and self.severity == dg.AssetCheckSeverity.ERROR
 
-    def evaluation(self, target: AssetCheckEvaluationTargetMaterializationData | None = None) -> dg.AssetCheckEvaluation:
+    def evaluation(self,
+                   target: AssetCheckEvaluationTargetMaterializationData | None = None) -> dg.AssetCheckEvaluation:
         return dg.AssetCheckEvaluation(
             asset_key=self.asset, check_name=self.check_name, passed=self.passed, severity=self.severity,
             partition=self.day.isoformat(), description=self.summary or None, target_materialization_data=target,

@@ -46,7 +46,8 @@ def ensure_table(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(DDL)
 
 
-def decide(conn: duckdb.DuckDBPyConnection, days: list[date], required_checks: Iterable[dg.AssetCheckKey]) -> list[Verdict]:
+def decide(conn: duckdb.DuckDBPyConnection, days: list[date],
+           required_checks: Iterable[dg.AssetCheckKey]) -> list[Verdict]:
     """Judges each day from the warehouse alone (raw loads, per-day check results, the day's figures)."""
     ensure_table(conn)
     required = {k.to_user_string() for k in required_checks}
@@ -128,7 +129,8 @@ def _failed_checks(conn: duckdb.DuckDBPyConnection, day: date, required: set[str
 def _empty_result(conn: duckdb.DuckDBPyConnection, day: date) -> list[str]:
     if not _exists(conn, QUALITY):
         return [f"the central result has not been computed for {day}"]
-    row = conn.execute(f"select candidate_stores, recommendations from {QUALITY} where as_of_date = ?", [day]).fetchone()
+    row = conn.execute(f"select candidate_stores, recommendations from {QUALITY} where as_of_date = ?",
+                       [day]).fetchone()
     if row is None:
         return [f"the central result has not been computed for {day}"]
     candidates, recommendations = row

@@ -63,7 +63,8 @@ def _manifest_is_stale(project: DbtProject) -> bool:
         return True
     built = project.manifest_path.stat().st_mtime
     sources = [project.project_dir / "dbt_project.yml", project.project_dir / "profiles.yml"]
-    sources += [p for folder in ("models", "macros", "tests") for p in (project.project_dir / folder).rglob("*") if p.is_file()]
+    sources += [p for folder in ("models", "macros", "tests") for p in (project.project_dir / folder).rglob("*")
+                if p.is_file()]
     return any(p.stat().st_mtime > built for p in sources if p.exists())
 
 

@@ -80,7 +80,8 @@ class Ledger:
         return sync_id
 
     def finish(self, sync_id: str, status: str, message: str = "", receipt=None) -> None:
-        counts = [receipt.rows, receipt.added, receipt.changed, receipt.removed, receipt.location] if receipt else [None] * 5
+        counts = ([receipt.rows, receipt.added, receipt.changed, receipt.removed, receipt.location] if receipt
+                  else [None] * 5)
         self.conn.execute(
             "update delivery.syncs set status = ?, rows = ?, added = ?, changed = ?, removed = ?, location = ?, "
             "finished_at = ?, message = ? where sync_id = ?", [status, *counts, _now(), message, sync_id])

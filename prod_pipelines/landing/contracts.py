@@ -43,7 +43,8 @@ class Column:
             return f"case lower(trim({self.name})) when 'true' then true when 'false' then false end"
         if self.kind == "integer":
             # A cast alone would round '2.5' to 3 and read '1e3' as 1000: only whole-number text is an integer.
-            return f"case when regexp_full_match(trim({self.name}), '[+-]?[0-9]+') then try_cast(trim({self.name}) as bigint) end"
+            return (f"case when regexp_full_match(trim({self.name}), '[+-]?[0-9]+') "
+                    f"then try_cast(trim({self.name}) as bigint) end")
         return f"try_cast(trim({self.name}) as {SQL_TYPES[self.kind]})"
 
 

@@ -47,7 +47,8 @@ class CountVerdict:
         return not (self.dropped or self.grew)
 
 
-def judge_row_counts(conn: duckdb.DuckDBPyConnection, feed: str, days: list[date], bounds: Bounds) -> list[CountVerdict]:
+def judge_row_counts(conn: duckdb.DuckDBPyConnection, feed: str, days: list[date],
+                     bounds: Bounds) -> list[CountVerdict]:
     """One verdict per loaded day; days with fewer than MIN_HISTORY earlier same-weekday partitions pass."""
     first = min(days) - timedelta(weeks=WEEKS_OF_HISTORY)
     counts = dict(conn.execute(

@@ -25,8 +25,9 @@ REJECTS_DDL = (
 # One row per feed and partition the raw layer has loaded: the fact that a day arrived (an orders day
 # may hold no lines), when, and what it held. Written in the partition's own transaction.
 LOADS_DDL = (
-    "create table if not exists raw.partition_loads (feed varchar not null, dt date not null, arrived boolean not null, "
-    "files integer, rows_read bigint, rows_accepted bigint, rows_rejected bigint, loaded_at timestamp not null)"
+    "create table if not exists raw.partition_loads (feed varchar not null, dt date not null, "
+    "arrived boolean not null, files integer, rows_read bigint, rows_accepted bigint, rows_rejected bigint, "
+    "loaded_at timestamp not null)"
 )
 
 
@@ -77,12 +78,14 @@ def load_partitions(conn: duckdb.DuckDBPyConnection, contract: Contract, landing
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def prepare_partition(contract: Contract, landing_dir: Path, day: date) -> tuple[ValidatedPartition | None, PartitionLoad]:
+def prepare_partition(contract: Contract, landing_dir: Path,
+                      day: date) -> tuple[ValidatedPartition | None, PartitionLoad]:
     """Reads and validates one partition without touching the warehouse; raises LandingError on a contract breach."""
     files = partition_files(landing_dir, contract.feed, day)
     if files is None:
         if contract.published_daily:
-            raise LandingError(contract.feed, f"dt={day}", "has not arrived (no landing folder yet); everything downstream waits for it")
+            raise LandingError(contract.feed, f"dt={day}",
+                               "has not arrived (no landing folder yet); everything downstream waits for it")
         return None, PartitionLoad(day=day, arrived=False)
     texts = {str(p.relative_to(landing_dir)): read_as_text(p, contract.feed) for p in files}
     validated = validate_partition(contract, day, texts)

@@ -86,7 +86,8 @@ def _stop_if_a_whole_column_is_mistyped(contract: Contract, typed: pl.DataFrame)
     """A column where no present value has the right type is a schema change, not bad rows."""
     for c in _typed_columns(contract):
         per_file = (typed.group_by("_file", maintain_order=True)
-                    .agg(present=(pl.col(f"_raw_{c.name}").str.strip_chars() != "").sum(), bad=pl.col(f"_bad_{c.name}").sum(),
+                    .agg(present=(pl.col(f"_raw_{c.name}").str.strip_chars() != "").sum(),
+                         bad=pl.col(f"_bad_{c.name}").sum(),
                          sample=pl.col(f"_raw_{c.name}").filter(pl.col(f"_bad_{c.name}")).first()))
         broken = per_file.filter((pl.col("present") > 0) & (pl.col("bad") == pl.col("present")))
         if broken.height:

@@ -47,7 +47,8 @@ def read_as_text(path: Path, feed: str) -> pl.DataFrame:
             try:
                 conn.execute("set TimeZone = 'UTC'")  # timestamps become text in UTC on any machine
                 source = str(path).replace("'", "''")
-                return conn.sql(f"select columns(*)::varchar from read_parquet('{source}', hive_partitioning = false)").pl()
+                return conn.sql(f"select columns(*)::varchar from read_parquet('{source}', "
+                                "hive_partitioning = false)").pl()
             finally:
                 conn.close()
         return pl.read_csv(path, has_header=True, separator=",", infer_schema=False, encoding="utf8")

@@ -36,7 +36,8 @@ def render() -> str:
             schema = column_schema(f"{layer}/{node['name']}", node["columns"])
             if schema is not None:
                 lines += ["| column | type | description |", "|---|---|---|"]
-                lines += [f"| `{c.name}` | {c.type} | {' '.join((c.description or '').split())} |" for c in schema.columns]
+                lines += [f"| `{c.name}` | {c.type} | {' '.join((c.description or '').split())} |"
+                          for c in schema.columns]
                 lines.append("")
             checks = sorted(tests_by_model.get(node["unique_id"], []))
             if checks:

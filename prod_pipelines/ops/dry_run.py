@@ -48,7 +48,8 @@ def _delivery_plan(conn: duckdb.DuckDBPyConnection, consumer: Consumer, start: d
     newest = next((end - timedelta(days=i) for i in range((end - start).days + 1)
                    if consumer.sends_for((end - timedelta(days=i)).weekday())), None)
     try:
-        held = conn.execute("select max(partition_date) from delivery.syncs where consumer = ? and status = 'succeeded'",
+        held = conn.execute("select max(partition_date) from delivery.syncs "
+                            "where consumer = ? and status = 'succeeded'",
                             [consumer.name]).fetchone()[0]
     except duckdb.CatalogException:
         held = None
@@ -56,4 +57,5 @@ def _delivery_plan(conn: duckdb.DuckDBPyConnection, consumer: Consumer, start: d
         return f"nothing: no partition it is sent ({consumer.send_on}) is in the range"
     if held is not None and newest < held:
         return f"nothing: it holds {held}, newer than the range"
-    return f"would receive {newest} if that day is judged complete and its content changed (it holds {held or 'nothing yet'})"
+    return (f"would receive {newest} if that day is judged complete and its content changed "
+            f"(it holds {held or 'nothing yet'})")

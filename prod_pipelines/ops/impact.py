@@ -167,7 +167,8 @@ def _consumer(node) -> dict:
     return {"consumer": node.tags.get("consumer", node.key.path[-1]), "asset": node.key.to_user_string(),
             "owners": list(node.owners), "destination": str(node.metadata["destination"]),
             "sla": str(node.metadata["sla"]),
-            "exports": sorted(p.to_user_string() for p in node.parent_keys if p.path[-1] == str(node.metadata["export"]))}
+            "exports": sorted(p.to_user_string() for p in node.parent_keys
+                              if p.path[-1] == str(node.metadata["export"]))}
 
 
 def _describe(node) -> dict:

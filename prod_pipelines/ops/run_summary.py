@@ -25,7 +25,8 @@ def print_summary(settings: Settings, start: date, end: date) -> None:
             print(f"  {schema}.{table:<40} {count:>12,} rows")
         verdicts = [v for v in current_verdicts(conn) if start <= v.day <= end]
         held = [v for v in verdicts if not v.complete]
-        print(f"\nDays {start}..{end}: {len(verdicts) - len(held)} complete, {len(held)} held back (audit.day_verdicts)")
+        print(f"\nDays {start}..{end}: {len(verdicts) - len(held)} complete, {len(held)} held back "
+              "(audit.day_verdicts)")
         for v in held[:10]:
             print(f"  held back {v.day}: {v.reason_text}")
         print("\nWhat each consumer holds now")

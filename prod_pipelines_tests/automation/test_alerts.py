@@ -71,7 +71,8 @@ def test_a_failing_run_sends_one_alert_naming_asset_partition_run_and_error(webh
     with dg.instance_for_test() as instance:
         result = dg.materialize([broken_export], partition_key="2025-03-12", instance=instance, raise_on_error=False)
         run = instance.get_run_by_id(result.run_id)
-        evaluate(alert_on_run_failure, instance, run, AlertSink(webhook_url=webhook.url, fallback_file=str(tmp_path / "a")), True)
+        evaluate(alert_on_run_failure, instance, run,
+                 AlertSink(webhook_url=webhook.url, fallback_file=str(tmp_path / "a")), True)
     assert len(webhook.received) == 1
     text = webhook.received[0]["blocks"][0]["text"]["text"]
     assert "exports/exp_demo" in text and "2025-03-12" in text and result.run_id in text

@@ -77,14 +77,17 @@ def test_a_renamed_inventory_column_stops_day_d_and_every_consumer_keeps_d_minus
     for export in EXPORTS:
         assert scenario.query(f"select count(*) from exports.{export} where as_of_date = ?", [DAY]) == [(0,)]
         columns = [c for (c,) in scenario.query(
-            "select column_name from information_schema.columns where table_schema = 'exports' and table_name = ?", [export])]
-        nulls = scenario.query(f"select count(*) from exports.{export} where " + " or ".join(f"{c} is null" for c in columns))
+            "select column_name from information_schema.columns where table_schema = 'exports' and table_name = ?",
+            [export])]
+        nulls = scenario.query(f"select count(*) from exports.{export} where "
+                               + " or ".join(f"{c} is null" for c in columns))
         assert nulls == [(0,)], f"{export} holds NULLs"
 
 
 def test_inventory_covering_40_percent_of_stores_fails_coverage_and_blocks_delivery(scenarios):
     scenario = scenarios("partial_inventory")
-    stores = sorted(s for (s,) in scenario.query("select distinct store_id from raw.inventory where dt = ?", [GOOD_DAY]))
+    stores = sorted(s for (s,) in scenario.query("select distinct store_id from raw.inventory where dt = ?",
+                                                 [GOOD_DAY]))
     kept = set(stores[: int(len(stores) * 0.4)])
     scenario.rewrite("inventory", lambda f: f.filter(pl.col("store_id").is_in(kept)))
     failing = assert_held_back_by(scenario, scenario.process_day(), "active_store_coverage")
@@ -103,7 +106,8 @@ def test_an_inventory_re_keyed_upstream_is_held_back_for_every_consumer_and_the_
 def test_order_lines_of_unknown_stores_hold_the_day_back(scenarios):
     scenario = scenarios("unknown_stores")
     scenario.rewrite("orders", lambda f: f.with_columns(
-        pl.when(pl.int_range(pl.len()) % 2 == 0).then(pl.lit("GONE-") + pl.col("store_id")).otherwise(pl.col("store_id"))
+        pl.when(pl.int_range(pl.len()) % 2 == 0).then(pl.lit("GONE-") + pl.col("store_id"))
+        .otherwise(pl.col("store_id"))
         .alias("store_id")))
     failing = assert_held_back_by(scenario, scenario.process_day(), "order_unknown_stores_near_normal")
     assert 0.4 < float(failing["observed"]) < 0.6 and float(failing["recent_median"]) == 0.0

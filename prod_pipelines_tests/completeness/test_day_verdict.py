@@ -24,7 +24,8 @@ def conn():
     for contract in CONTRACTS.values():
         ensure_tables(conn, contract)
     conn.execute("create schema marts")
-    conn.execute("create table marts.daily_data_quality (as_of_date date, candidate_stores bigint, recommendations bigint)")
+    conn.execute("create table marts.daily_data_quality "
+                 "(as_of_date date, candidate_stores bigint, recommendations bigint)")
     yield conn
     conn.close()
 
@@ -63,7 +64,8 @@ def test_a_day_whose_feeds_arrived_and_whose_checks_passed_is_complete(three_day
 
 def test_a_failed_error_check_holds_its_day_back_with_the_numbers_and_delivery_takes_the_day_before(three_days):
     day_checks.record(three_days, [day_checks.DayCheck(MART, COVERAGE.name, DAYS[-1], passed=False,
-                                                       summary="coverage=0.35 below 0.7x the recent median 0.98")], "r2")
+                                                       summary="coverage=0.35 below 0.7x the recent median 0.98")],
+                      "r2")
     verdicts = judge(three_days)
     assert not verdicts[DAYS[-1]].complete
     assert verdicts[DAYS[-1]].reasons == ("marts/top_items_not_carried:active_store_coverage failed: "

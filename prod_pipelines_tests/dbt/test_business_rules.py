@@ -41,7 +41,8 @@ def _rows(result, *, as_of_date=None, store_id=None, sku_id=None) -> list[Row]:
 
 def _facts(result, sku_id) -> set[tuple]:
     """What the market says about an item: (as_of_date, market, rank, units, revenue)."""
-    return {(r.as_of_date, r.market_id, r.market_rank, r.units_l90, r.revenue_l90) for r in _rows(result, sku_id=sku_id)}
+    return {(r.as_of_date, r.market_id, r.market_rank, r.units_l90, r.revenue_l90)
+            for r in _rows(result, sku_id=sku_id)}
 
 
 def _sort_key(row) -> tuple:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date
 
 import dagster as dg
@@ -129,3 +132,29 @@ def test_the_committed_data_dictionary_and_column_lineage_are_current():
     hint = "run `prod-pipelines data-dictionary` and commit the result"
     assert LINEAGE_FILE.read_text() == render_lineage(), hint
     assert TARGET.read_text() == render(), hint
+
+
+def test_importing_the_definitions_builds_nothing_and_a_prepared_manifest_starts_no_dbt(tmp_path):
+    """A deployed image parses dbt at build time (`prod-pipelines prepare`); loading then runs no dbt process."""
+    script = """
+import warnings, dagster_dbt.core.resource as resource
+from prod_pipelines import definitions
+assert definitions._from_environment.cache_info().currsize == 0, "importing built the definitions"
+def refuse(*args, **kwargs):
+    raise AssertionError(f"a dbt process was started while loading: {args}")
+resource.DbtCliResource.cli = refuse
+defs = definitions.defs()
+assert definitions.pipeline_job().partitions_def is not None
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    definitions.build_definitions(definitions.Settings.from_env())
+assert not [w for w in caught if issubclass(w.category, dg.BetaWarning)], "the build lets Beta warnings out"
+print("assets", len(defs.resolve_asset_graph().get_all_asset_keys()))
+"""
+    prepared = subprocess.run([sys.executable, "-m", "prod_pipelines.ops.cli", "prepare"], capture_output=True,
+                              text=True, timeout=600)
+    assert prepared.returncode == 0, prepared.stderr
+    done = subprocess.run([sys.executable, "-c", "import dagster as dg\n" + script], capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "PROD_PIPELINES_DATA_DIR": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "assets 21" in done.stdout

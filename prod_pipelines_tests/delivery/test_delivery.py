@@ -72,7 +72,8 @@ def test_an_export_without_a_consumer_is_refused(tmp_path):
 
 def test_a_consumer_missing_a_field_is_refused_not_defaulted():
     declared = {"name": "app", "destination": "file_drop", "key": ["store_id"], "sla": "daily", "send_on": "daily"}
-    manifest = {"nodes": {"model.p.exp_app": {"resource_type": "model", "name": "exp_app", "fqn": ["p", "exports", "exp_app"],
+    manifest = {"nodes": {"model.p.exp_app": {"resource_type": "model", "name": "exp_app",
+                                              "fqn": ["p", "exports", "exp_app"],
                                               "meta": {"owner": "team:app", "consumer": declared}}}}
     with pytest.raises(ValueError, match="exp_app: meta.consumer does not declare deadline_cron"):
         consumers_from_manifest(manifest)

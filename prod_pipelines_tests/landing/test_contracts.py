@@ -131,7 +131,8 @@ def test_a_snapshot_that_drops_far_below_its_weekday_median_blocks_and_growth_on
         warehouse.execute("insert into raw.inventory select ?, ?, 'S' || i, 'K1', 1, 'f.csv', i from range(?) t(i)",
                           [day, day, rows])
     key = dg.AssetKey(["raw", "inventory"])
-    grew, dropped = row_count_results(warehouse, key, CONTRACTS["inventory"], [PartitionLoad(day=d) for d in mondays[3:]])
+    grew, dropped = row_count_results(warehouse, key, CONTRACTS["inventory"],
+                                      [PartitionLoad(day=d) for d in mondays[3:]])
     assert (grew.day, grew.passed, grew.severity) == (mondays[3], False, dg.AssetCheckSeverity.WARN)
     assert (dropped.day, dropped.passed, dropped.severity) == (mondays[4], False, dg.AssetCheckSeverity.ERROR)
     assert dropped.metadata["observed_rows"] == 2 and dropped.metadata["same_weekday_median"] == 10

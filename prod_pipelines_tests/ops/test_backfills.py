@@ -59,5 +59,6 @@ def test_a_changed_inventory_file_changes_only_that_days_partitions(backfilled):
     run_cli("backfill", "--start", START.isoformat(), "--end", END.isoformat(), data_dir=backfilled, start_date=START)
     after = partition_digests(backfilled)
     changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
-    assert {("raw.inventory", CHANGED_DAY.isoformat()), ("marts.top_items_not_carried", CHANGED_DAY.isoformat())} <= changed
+    assert {("raw.inventory", CHANGED_DAY.isoformat()),
+            ("marts.top_items_not_carried", CHANGED_DAY.isoformat())} <= changed
     assert {day for _, day in changed} == {CHANGED_DAY.isoformat()}, sorted(changed)

@@ -38,7 +38,8 @@ def test_a_run_killed_during_dbt_then_relaunched_equals_a_clean_run(landing, tmp
         shutil.copytree(landing, data_dir / "landing")
     run_cli("backfill", "--start", START.isoformat(), "--end", END.isoformat(), data_dir=clean, start_date=START)
 
-    args = [sys.executable, "-m", "prod_pipelines.ops.cli", "backfill", "--start", START.isoformat(), "--end", END.isoformat()]
+    args = [sys.executable, "-m", "prod_pipelines.ops.cli", "backfill", "--start", START.isoformat(),
+            "--end", END.isoformat()]
     process = subprocess.Popen(args, env=cli_env(killed, START), stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 600

@@ -44,7 +44,8 @@ def _folders(landing, feed) -> list[date]:
 
 
 def _csv(landing, feed) -> str:
-    return f"read_csv('{landing}/{feed}/*/*.csv*', header=true, all_varchar=true, filename=true, hive_partitioning=false)"
+    return (f"read_csv('{landing}/{feed}/*/*.csv*', header=true, all_varchar=true, filename=true, "
+            "hive_partitioning=false)")
 
 
 def _dt(column="filename") -> str:
@@ -71,7 +72,8 @@ def test_every_file_has_exactly_the_contract_columns(landing, con):
     for feed, columns in EXACT_COLUMNS.items():
         for path in (landing / feed).glob("*/*"):
             reader = "read_parquet" if path.suffix == ".parquet" else "read_csv"
-            options = ", hive_partitioning=false" + ("" if reader == "read_parquet" else ", header=true, all_varchar=true")
+            options = ", hive_partitioning=false" + ("" if reader == "read_parquet"
+                                                      else ", header=true, all_varchar=true")
             names = [r[0] for r in con.execute(f"describe select * from {reader}('{path}'{options})").fetchall()]
             assert tuple(names) == columns, path
 
@@ -80,7 +82,8 @@ def test_order_lines_are_dated_by_their_folder_and_unique(landing, con):
     orders = _csv(landing, "orders")
     assert con.execute(f"select count(*) from {orders}").fetchone()[0] > 0
     misdated = con.execute(
-        f"select * from {orders} where not regexp_full_match(ordered_at, '\\d{{4}}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ')"
+        f"select * from {orders}"
+        " where not regexp_full_match(ordered_at, '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ')"
         f" or left(ordered_at, 10) <> {_dt()}"
     ).fetchall()
     assert misdated == []
@@ -118,7 +121,8 @@ def test_reference_values_are_in_their_domains(landing, con):
     ).fetchall()
     assert stores == []
     products = con.execute(
-        f"select * from {_csv(landing, 'products')} where category not in ('spirits', 'wine', 'beer', 'seltzer', 'other')"
+        f"select * from {_csv(landing, 'products')}"
+        " where category not in ('spirits', 'wine', 'beer', 'seltzer', 'other')"
         " or volume_ml::int <= 0 or exists (select 1 from unnest(string_split(coalesce(seasonal_months, ''), ',')) m(v)"
         "   where trim(v) <> '' and coalesce(try_cast(trim(v) as int), 0) not between 1 and 12)"
     ).fetchall()

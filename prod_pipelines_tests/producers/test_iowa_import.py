@@ -20,14 +20,17 @@ from prod_pipelines.producers.iowa import PRODUCTS_FILE, SALES_FILE, STORES_FILE
 START, END = date(2022, 3, 1), date(2022, 3, 7)
 DAYS = [START + timedelta(days=i) for i in range((END - START).days + 1)]
 
-STORE_HEADER = ["store_number", "store_name", "store_status", "address", "city", "state", "zip_code", "latitude", "longitude", "store_report_date", "county", "county_source"]
+STORE_HEADER = ["store_number", "store_name", "store_status", "address", "city", "state", "zip_code", "latitude",
+                "longitude", "store_report_date", "county", "county_source"]
 STORES = [  # number, name, status, city, county
     ("1001", "HY-VEE / DES MOINES", "A", "DES MOINES", "POLK"),
     ("1002", "CYCLONE LIQUOR / AMES", "A", "AMES", "STORY"),
     ("1003", "CLOSED CORNER / ANKENY", "I", "ANKENY", "POLK"),
     ("1004", "NEVER ORDERED / CEDAR RAPIDS", "A", "CEDAR RAPIDS", "LINN"),
 ]
-PRODUCT_HEADER = ["item_number", "category_name", "item_description", "vendor_number", "vendor_name", "bottle_volume_ml", "pack", "inner_pack", "age", "proof", "list_date", "upc", "scc", "state_bottle_cost", "state_case_cost", "state_bottle_retail", "report_date"]
+PRODUCT_HEADER = ["item_number", "category_name", "item_description", "vendor_number", "vendor_name",
+                  "bottle_volume_ml", "pack", "inner_pack", "age", "proof", "list_date", "upc", "scc",
+                  "state_bottle_cost", "state_case_cost", "state_bottle_retail", "report_date"]
 PRODUCTS = [  # number, category, description, ml
     ("100", "AMERICAN VODKAS", "TITOS HANDMADE VODKA", "750"),
     ("200", "AMERICAN CORDIALS & LIQUEURS", "EVAN WILLIAMS EGG NOG", "1750"),
@@ -92,7 +95,8 @@ def read_feed(landing: Path, feed: str) -> list[dict]:
         source = (f"read_parquet('{path}', hive_partitioning = false)" if path.suffix == ".parquet"
                   else f"read_csv('{path}', header = true, all_varchar = true, hive_partitioning = false)")
         result = conn.sql(f"select columns(*)::varchar from {source}")
-        rows += [{"dt": path.parent.name[3:], **dict(zip(result.columns, row, strict=True))} for row in result.fetchall()]
+        rows += [{"dt": path.parent.name[3:], **dict(zip(result.columns, row, strict=True))}
+                 for row in result.fetchall()]
     conn.close()
     return rows
 

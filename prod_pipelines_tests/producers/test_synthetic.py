@@ -222,7 +222,8 @@ def test_file_formats_are_mixed_and_some_orders_days_are_split(generated):
 def test_many_stores_miss_some_of_their_markets_best_sellers(con):
     con.execute(
         "create or replace temp table best as select market_id, sku_id from ("
-        " select market_id, sku_id, row_number() over (partition by market_id order by sum(quantity::int) desc, sku_id) r"
+        " select market_id, sku_id,"
+        " row_number() over (partition by market_id order by sum(quantity::int) desc, sku_id) r"
         " from orders o join stores s on s.store_id = o.store_id and s.dt = '2025-01-06'"
         " group by market_id, sku_id) where r <= 25")
     share_missing_some, missing_per_store = con.execute(

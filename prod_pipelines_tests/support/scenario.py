@@ -60,7 +60,8 @@ class Scenario:
             conn.close()
 
     def delivered(self) -> dict[str, date]:
-        return dict(self.query("select consumer, max(partition_date) from delivery.syncs where status = 'succeeded' group by 1"))
+        return dict(self.query("select consumer, max(partition_date) from delivery.syncs "
+                               "where status = 'succeeded' group by 1"))
 
     def latest_check(self, asset: str, check: str):
         """The newest evaluation of a check, read from this data dir's Dagster instance."""

@@ -23,10 +23,12 @@ def partition_digests(data_dir: Path) -> dict[tuple[str, str], str]:
                 "select table_schema, table_name from information_schema.tables where table_schema in "
                 f"{SCHEMAS} and table_name <> 'rejects' and table_type = 'BASE TABLE'").fetchall():
             columns = {c for (c,) in conn.execute("select column_name from information_schema.columns "
-                                                  "where table_schema = ? and table_name = ?", [schema, table]).fetchall()}
+                                                  "where table_schema = ? and table_name = ?",
+                                                  [schema, table]).fetchall()}
             column = next(c for c in DATE_COLUMNS if c in columns)
             exclude = [c for c in LOAD_TIME_COLUMNS if c in columns]
-            rows = f"(select * exclude ({', '.join(exclude)}) from {schema}.{table})" if exclude else f"{schema}.{table}"
+            rows = (f"(select * exclude ({', '.join(exclude)}) from {schema}.{table})" if exclude
+                    else f"{schema}.{table}")
             for day, digest in conn.execute(
                     f"select {column}::varchar, md5(string_agg(t::varchar, '|' order by t::varchar)) "
                     f"from {rows} t group by 1").fetchall():

@@ -27,10 +27,12 @@ class FileDrop:
 
     url: str
 
-    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt:
+    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str],
+             previous: pa.Table | None) -> Receipt:
         fs, root = fsspec.core.url_to_fs(self.url)
         folder = f"{root.rstrip('/')}/{consumer}/dt={partition.isoformat()}"
-        final, temporary, marker = f"{folder}/part-0.parquet", f"{folder}/.part-0.parquet.tmp", f"{folder}/{SUCCESS_MARKER}"
+        final, temporary, marker = (f"{folder}/part-0.parquet", f"{folder}/.part-0.parquet.tmp",
+                                    f"{folder}/{SUCCESS_MARKER}")
         consumer_root = f"{root.rstrip('/')}/{consumer}"
         for newer in (p for p in (fs.ls(consumer_root, detail=False) if fs.exists(consumer_root) else [])
                       if p.rstrip("/").rsplit("/", 1)[-1] > f"dt={partition.isoformat()}"):

@@ -104,7 +104,8 @@ class HttpApi:
     timeout_s: float = 10
     backoff_base_s: float = 0.2
 
-    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt:
+    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str],
+             previous: pa.Table | None) -> Receipt:
         if not key:
             raise ValueError(f"{consumer}: the CRM needs key columns to build external ids; none were given")
         current = records_by_external_id(rows, key)

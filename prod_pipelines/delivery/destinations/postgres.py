@@ -58,7 +58,8 @@ class PostgresTable:
     dsn: str
     schema: str = "public"
 
-    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt:
+    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str],
+             previous: pa.Table | None) -> Receipt:
         columns = [(f.name, pg_type(f.type)) for f in rows.schema]
         names = [name for name, _ in columns]
         missing = [k for k in key if k not in names]

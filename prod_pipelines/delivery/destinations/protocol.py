@@ -32,4 +32,5 @@ class Destination(Protocol):
     older table with the current one as `previous`.
     """
 
-    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str], previous: pa.Table | None) -> Receipt: ...
+    def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str],
+             previous: pa.Table | None) -> Receipt: ...
