@@ -46,7 +46,7 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
         checks = judge_days(results, days_of(window), warehouse, manifest()["nodes"])
         with warehouse.connect() as conn:
             day_checks.record(conn, checks, context.run.run_id)
-        yield from day_checks.report(context, checks)
+        yield from day_checks.evaluations(context, checks)
 
     return dbt_models
 

@@ -16,6 +16,7 @@ from prod_pipelines.delivery.destinations.resource import resource_key
 from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
 from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.sync import deliver
+from prod_pipelines.warehouse import content_digest
 
 
 class DeliveryConfig(dg.Config):
@@ -24,10 +25,15 @@ class DeliveryConfig(dg.Config):
     approve_large_change: bool = False
 
 
+def delivery_key(consumer: Consumer) -> dg.AssetKey:
+    """`destinations/<consumer>`: the asset that sends a consumer its export."""
+    return dg.AssetKey(["destinations", consumer.name])
+
+
 def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey,
                             verdict_key: dg.AssetKey) -> dg.AssetsDefinition:
     target_key = resource_key(consumer)
-    key = dg.AssetKey(["destinations", consumer.name])
+    key = delivery_key(consumer)
 
     @dg.asset(
         key=key,
@@ -66,8 +72,7 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey,
         with context.resources.warehouse.connect() as conn:
             rows = conn.sql(f"select * from {table} where as_of_date = ? order by all",
                             params=[partition]).to_arrow_table()
-            digest = conn.execute(f"select coalesce(md5(string_agg(t::varchar, '\\n' order by t::varchar)), '') "
-                                  f"from {table} t where as_of_date = ?", [partition]).fetchone()[0]
+            _, digest = content_digest(conn, table, "as_of_date = ?", [partition])
             ledger = Ledger(conn, context.resources.warehouse.sent_dir)
             outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
                               consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from prod_pipelines.assets.deliveries import delivery_key
 from prod_pipelines.compat import cron_string_iterator
 from prod_pipelines.delivery.consumers import Consumer
 
@@ -21,7 +22,7 @@ def freshness_checks(raw_assets: list[dg.AssetsDefinition],
         assets=raw_assets, deadline_cron=FEED_DEADLINE_CRON, timezone="UTC", severity=dg.AssetCheckSeverity.WARN))
     for consumer in consumers:
         checks += dg.build_last_update_freshness_checks(
-            assets=[dg.AssetKey(["destinations", consumer.name])],
+            assets=[delivery_key(consumer)],
             deadline_cron=consumer.deadline_cron,
             lower_bound_delta=_period_of(consumer.deadline_cron),
             timezone="UTC",

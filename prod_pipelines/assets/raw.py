@@ -65,7 +65,7 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
         for load in loads:  # each day's own numbers on its own partition, not the range's totals
             context.add_asset_metadata(_day_metadata(load), partition_key=load.day.isoformat())
         yield dg.MaterializeResult(metadata={"load_seconds": round(time.perf_counter() - started, 3)})
-        yield from day_checks.report(context, checks)
+        yield from day_checks.evaluations(context, checks)
 
     return raw_feed
 

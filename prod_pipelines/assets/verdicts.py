@@ -10,6 +10,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from prod_pipelines.completeness import day_checks, verdict
+from prod_pipelines.dbt import project
 from prod_pipelines.partitions import days_of
 from prod_pipelines.warehouse import Warehouse
 
@@ -36,7 +37,7 @@ def build_verdict_asset(partitions_def: dg.PartitionsDefinition, upstream: Itera
                     "Every delivery reads this verdict and nothing else.",
         partitions_def=partitions_def,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        owners=["team:data-platform"],
+        owners=[project.platform_owner()],
         kinds={"duckdb", "python"},
         tags={"tier": "gold"},
         pool="warehouse",
@@ -58,7 +59,7 @@ def build_verdict_asset(partitions_def: dg.PartitionsDefinition, upstream: Itera
             context.log.warning("held back for every consumer: "
                                 + " | ".join(f"{v.day}: {v.reason_text}" for v in held))
         yield dg.MaterializeResult(metadata={"days_complete": len(verdicts) - len(held), "days_held_back": len(held)})
-        yield from day_checks.report(context, [
+        yield from day_checks.evaluations(context, [
             day_checks.DayCheck(KEY, "day_complete", v.day, v.complete, dg.AssetCheckSeverity.WARN,
                                 summary=v.reason_text or "complete", metadata={"reasons": list(v.reasons)})
             for v in verdicts])

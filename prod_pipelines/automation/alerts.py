@@ -12,6 +12,9 @@ from pathlib import Path
 import dagster as dg
 import httpx
 
+from prod_pipelines.automation.failures import FailedCheck, failed_error_checks, step_failure_text
+from prod_pipelines.compat import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
 REFUSED = "BlastRadiusExceeded"
 
 
@@ -40,18 +43,14 @@ def partition_of(run: dg.DagsterRun) -> str:
     tags = run.tags
     if "dagster/partition" in tags:
         return tags["dagster/partition"]
-    start, end = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
     return f"{start}..{end}" if start else "none"
 
 
-def failed_error_checks(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str, str]]:
-    """(asset, check, description) of every ERROR check that failed in a run."""
-    found = []
-    for record in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
-        evaluation = record.dagster_event.event_specific_data
-        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-            found.append((evaluation.asset_key.to_user_string(), evaluation.check_name, evaluation.description or ""))
-    return found
+def failed_checks_of(instance: dg.DagsterInstance, run_id: str) -> list[FailedCheck]:
+    """Every ERROR check that failed in a run."""
+    records = instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+    return failed_error_checks(r.dagster_event for r in records)
 
 
 def _alert(kind: str, title: str, assets: list[str], run: dg.DagsterRun, error: str) -> dict:
@@ -64,14 +63,11 @@ def run_failure_alert(instance: dg.DagsterInstance, run: dg.DagsterRun) -> dict:
     steps = [e for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)]
     errors, assets = [], []
     for record in steps:
-        error = record.dagster_event.event_specific_data.error
-        while error is not None and error.cause is not None:
-            error = error.cause
-        errors.append(f"{record.step_key}: {error.message.strip() if error else record.message}")
+        errors.append(step_failure_text(record.dagster_event))
         assets += [k.to_user_string() for k in _assets_of_step(instance, run, record.step_key)]
-    checks = failed_error_checks(instance, run.run_id)
-    errors += [f"check failed: {asset} {check}" for asset, check, _ in checks]
-    assets += [asset for asset, _, _ in checks]
+    checks = failed_checks_of(instance, run.run_id)
+    errors += [f"check failed: {c.text()}" for c in checks]
+    assets += [c.asset for c in checks]
     refused = any(REFUSED in e for e in errors)
     kind, title = ("sync_refused", "Delivery refused by the blast-radius guard") if refused else \
         ("run_failure", f"Run of {run.job_name} failed")
@@ -93,7 +89,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext, alerts: AlertSink)
                       default_status=dg.DefaultSensorStatus.RUNNING,
                       description="One alert per successful run in which an ERROR check failed (e.g. a missed SLA).")
 def alert_on_failed_error_checks(context: dg.RunStatusSensorContext, alerts: AlertSink) -> None:
-    checks = failed_error_checks(context.instance, context.dagster_run.run_id)
+    checks = failed_checks_of(context.instance, context.dagster_run.run_id)
     if checks:
-        alerts.send(_alert("check_failure", f"{len(checks)} ERROR check(s) failed", [a for a, _, _ in checks],
-                           context.dagster_run, "\n".join(f"{a} {c}: {d}" for a, c, d in checks)))
+        alerts.send(_alert("check_failure", f"{len(checks)} ERROR check(s) failed", [c.asset for c in checks],
+                           context.dagster_run, "\n".join(c.text() for c in checks)))

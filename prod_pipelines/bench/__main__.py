@@ -19,6 +19,7 @@ from prod_pipelines.bench.goals import evaluate
 from prod_pipelines.bench.measure import CommandFailed
 from prod_pipelines.bench.overhead import measure_overhead
 from prod_pipelines.bench.scenarios import Bench
+from prod_pipelines.dbt.project import ensure_manifest
 from prod_pipelines.settings import REPO_ROOT, Settings
 
 
@@ -37,8 +38,6 @@ def main(argv: list[str] | None = None) -> int:
           + (" (busy: timings will be stretched)" if machine.load_average() > 1.5 else ""), flush=True)
     monitor, started = machine.LoadMonitor(), time.perf_counter()
     try:
-        from prod_pipelines.dbt.project import ensure_manifest
-
         ensure_manifest()  # every timed run starts with the dbt project parsed
         results = []
         for scale in scales:

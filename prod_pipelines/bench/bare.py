@@ -13,16 +13,17 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+import duckdb
+
+from prod_pipelines.dbt.commands import dbt_cli_args, subprocess_command
+from prod_pipelines.landing.contracts import CONTRACTS
+from prod_pipelines.landing.loader import ensure_tables, load_partitions
+from prod_pipelines.partitions import window_of
+from prod_pipelines.settings import DBT_PROJECT_DIR
 
 
 def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
     """Loads every feed's partitions [start, end] like the raw assets do; returns the rows accepted."""
-    import duckdb
-
-    from prod_pipelines.landing.contracts import CONTRACTS
-    from prod_pipelines.landing.loader import ensure_tables, load_partitions
-
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     accepted = 0
     with duckdb.connect(str(warehouse)) as conn:
@@ -32,24 +33,15 @@ def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
     return accepted
 
 
-def dbt_command(warehouse: Path, start: date, end: date) -> list[str]:
-    """`dbt build` for the as-of days [start, end], with the arguments the Dagster asset builds."""
-    from prod_pipelines.dbt.commands import dbt_cli_args
-    from prod_pipelines.partitions import window_of
-
-    return [DBT_EXECUTABLE, *dbt_cli_args(window_of(start, end), str(warehouse)),
-            "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-
-
-def dbt_env(target_dir: Path) -> dict[str, str]:
-    """The variables putting dbt's artifacts and logs in the bench's own folder (never the project's shared `target/`),
-    seeded with the project's partial-parse file as dagster-dbt does for each invocation."""
+def dbt_command(warehouse: Path, start: date, end: date, target_dir: Path) -> list[str]:
+    """`dbt build` for the as-of days [start, end], with the arguments the Dagster asset builds, its
+    artifacts and logs in the bench's own folder (never the project's shared `target/`), seeded with the
+    project's partial-parse file as dagster-dbt does for each invocation."""
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
     if partial.exists() and not (target_dir / partial.name).exists():
         shutil.copyfile(partial, target_dir / partial.name)
-    return {"DBT_TARGET_PATH": str(target_dir), "DBT_LOG_PATH": str(target_dir),
-            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
+    return subprocess_command(dbt_cli_args(window_of(start, end), str(warehouse)), DBT_PROJECT_DIR, target_dir)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from prod_pipelines.bench import report
+from prod_pipelines.bench import tables
 from prod_pipelines.bench.contract_rate import ContractRate
 from prod_pipelines.bench.goals import Outcome
 from prod_pipelines.bench.measure import Stats
@@ -39,27 +39,27 @@ def render(command: str, repeat: int, machine: dict[str, str], load: tuple[float
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`: {repeat} run(s) per figure, "
         f"each in fresh processes, shown as median [min–max]. {busy}"
         + (f" {reparsed} timed run(s) included a dbt re-parse (a model changed during the bench)." if reparsed else ""),
-        report.table(["machine", ""], [[k, v] for k, v in machine.items()]),
-        "### Targets", report.targets(outcomes),
-        "### Wall-clock time", report.times(results),
-        "### Ratios", report.ratios(results),
+        tables.table(["machine", ""], [[k, v] for k, v in machine.items()]),
+        "### Targets", tables.targets(outcomes),
+        "### Wall-clock time", tables.times(results),
+        "### Ratios", tables.ratios(results),
         "### Where Dagster's time goes",
         "Median seconds per step, from the run's step stats in its instance (`<data dir>/dagster`). "
         "*Outside the run* is the CLI process before the run starts and after it ends: Python start, imports, "
         "building the definitions, creating the run (Dagster writes its planned-materialization events then: one "
         "per asset and partition on SQLite storage), printing the summary. The `dbt_models` step is dbt's own build "
         "plus Dagster recording a materialization per model and partition and a result per test.",
-        report.steps(results),
-        "### Bare dbt, by process", report.bare_split(results),
+        tables.steps(results),
+        "### Bare dbt, by process", tables.bare_split(results),
         "### 90 days as per-partition runs",
         "Each single-day run is one `prod-pipelines backfill --start D --end D`, in order, on the data dir its "
         "predecessors left: the first days of the range from an empty warehouse, the last days on top of a "
         "single-run history (the day-90 runs are the *one day* runs above). A line fitted through them, summed "
         "over the 90 positions, is the estimate; the range next to it is 90 × the mean of the early samples "
         "and 90 × the mean of the late ones.",
-        report.extrapolation(results),
-        "### Throughput", report.throughput(results),
-        "### Peak memory", report.memory(results),
+        tables.extrapolation(results),
+        "### Throughput", tables.throughput(results),
+        "### Peak memory", tables.memory(results),
     ]
     if overhead:
         parts += ["### The orchestration itself", _overhead(overhead)]
@@ -69,7 +69,7 @@ def render(command: str, repeat: int, machine: dict[str, str], load: tuple[float
               "The central result (`marts.top_items_not_carried` for Dagster and bare dbt, `floor_top_items` for "
               "the floor), rows cast to text with revenue at 4 decimals, sorted by day, store and item, hashed. "
               "The bench stops with the differing rows if any two differ.",
-              report.checksums(results)]
+              tables.checksums(results)]
     return "\n\n".join(parts)
 
 
@@ -83,7 +83,7 @@ def _overhead(o: Overhead) -> str:
         ["Web UI: start to code location loaded (asset graph available)", Stats.of(o.location_loaded).text(),
          f"{o.webserver_tree_rss_mb:,.0f} MB (webserver + code server)"],
     ]
-    return report.table(["", "time", "peak RSS"], rows)
+    return tables.table(["", "time", "peak RSS"], rows)
 
 
 def _rate(r: ContractRate) -> str:
@@ -97,4 +97,4 @@ def _rate(r: ContractRate) -> str:
     ]
     return (f"One day of `{r.feed}` at SF {r.scale:g} ({r.day}, {r.rows:,} rows), in process. Validation is "
             f"{validate_share:.0%} of the whole load.\n\n"
-            + report.table(["part", "time", "rows/s"], rows))
+            + tables.table(["part", "time", "rows/s"], rows))

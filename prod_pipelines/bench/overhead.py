@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prod_pipelines.bench import measure, runs
-from prod_pipelines.settings import REPO_ROOT
+from prod_pipelines.ops.runner import prepare_dagster_home
+from prod_pipelines.settings import REPO_ROOT, Settings
 
 LOCATION_QUERY = "query { workspaceOrError { ... on Workspace { locationEntries { name loadStatus } } } }"
 
@@ -52,8 +53,6 @@ def measure_overhead(data_dir: Path, first_partition, repeat: int, logs: Path) -
 
 
 def _webserver_once(data_dir: Path, env: dict[str, str], log: Path) -> tuple[float, float, float, float]:
-    from prod_pipelines.ops.runner import prepare_dagster_home
-    from prod_pipelines.settings import Settings
 
     home = prepare_dagster_home(Settings(data_dir=data_dir))
     port = _free_port()

@@ -18,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 from prod_pipelines.bench import bare, measure
-from prod_pipelines.settings import DATA_DIR_VAR, DBT_PROJECT_DIR, ENV_VAR, START_DATE_VAR
+from prod_pipelines.settings import DATA_DIR_VAR, DBT_PROJECT_DIR, ENV_VAR, NO_TELEMETRY, START_DATE_VAR
 
 RUN_LINE = re.compile(r"^pipeline run ([0-9a-f-]{36}): succeeded$", re.MULTILINE)
 
@@ -51,7 +51,7 @@ def child_env(data_dir: Path, first_partition: date) -> dict[str, str]:
     (every PROD_PIPELINES_* variable of the caller is dropped, so nothing is sent anywhere)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROD_PIPELINES_")}
     return {**env, DATA_DIR_VAR: str(data_dir), START_DATE_VAR: first_partition.isoformat(), ENV_VAR: "dev",
-            "DO_NOT_TRACK": "1", "DAGSTER_DISABLE_TELEMETRY": "1"}
+            **NO_TELEMETRY}
 
 
 def fresh_data_dir(path: Path, landing: Path, like: Path | None = None) -> Path:
@@ -113,8 +113,8 @@ def bare_dbt(data_dir: Path, first_partition: date, start: date, end: date, log:
                           "--landing", str(data_dir / "landing"), "--start", start.isoformat(),
                           "--end", end.isoformat()],
                          log.with_name(log.name + "-ingest"), env=env)
-    dbt = measure.run(bare.dbt_command(warehouse, start, end), log.with_name(log.name + "-dbt"),
-                      env={**env, **bare.dbt_env(dbt_target)}, cwd=bare.DBT_PROJECT_DIR)
+    dbt = measure.run(bare.dbt_command(warehouse, start, end, dbt_target), log.with_name(log.name + "-dbt"),
+                      env=env, cwd=bare.DBT_PROJECT_DIR)
     return Run(parts={"ingest": ingest, "dbt build": dbt})
 
 

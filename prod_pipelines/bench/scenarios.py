@@ -19,6 +19,7 @@ from prod_pipelines.bench.checksum import MART, Checksum, require_equal
 from prod_pipelines.bench.figures import Extrapolation, Figure
 from prod_pipelines.bench.floor import FLOOR_TABLE
 from prod_pipelines.bench.seeding import seeded_landing
+from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
 from prod_pipelines.landing.contracts import FEEDS
 
 FIRST_DAY = date(2025, 1, 1)
@@ -150,8 +151,6 @@ class _ParseWatch:
         self.result = result
 
     def __enter__(self):
-        from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest
-
         ensure_manifest()
         self.path = DBT_PROJECT.manifest_path
         self.mtime = self.path.stat().st_mtime

@@ -85,7 +85,8 @@ def record(conn: duckdb.DuckDBPyConnection, checks: Iterable[DayCheck], run_id: 
         conn.unregister("new_day_checks")
 
 
-def report(context: dg.AssetExecutionContext, checks: list[DayCheck]) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+def evaluations(context: dg.AssetExecutionContext,
+                checks: list[DayCheck]) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     """The per-day evaluations for Dagster, then the (empty) outputs Dagster expects of each selected check.
 
     Call it after the materializations: each evaluation names the materialization of its day that it

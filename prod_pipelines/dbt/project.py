@@ -87,6 +87,12 @@ def raw_source(table: str) -> Mapping[str, Any]:
     return manifest()["sources"][f"source.{manifest()['metadata']['project_name']}.raw.{table}"]
 
 
+def platform_owner() -> str:
+    """The team owning the landing contract (the raw source's `meta.owner`): it owns completeness too."""
+    raw = next(s for s in manifest()["sources"].values() if s["source_name"] == "raw")
+    return raw["source_meta"]["owner"]
+
+
 def vars_declared() -> Mapping[str, Any]:
     """The project's `vars` in dbt_project.yml: the one home of the business constants (the sales window, top N)."""
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]

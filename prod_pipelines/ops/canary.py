@@ -60,7 +60,7 @@ def _compare(conn: duckdb.DuckDBPyConnection, table: str, key: list[str], day: d
             "values_changed": changed}
 
 
-def report(diff: dict[str, dict]) -> str:
+def table(diff: dict[str, dict]) -> str:
     lines = [f"{'table':<48} {'main':>8} {'canary':>8} {'added':>7} {'removed':>8} {'changed':>8}"]
     for table, d in diff.items():
         lines.append(f"{table:<48} {d['main_rows']:>8} {d['canary_rows']:>8} {d['keys_added']:>7} "

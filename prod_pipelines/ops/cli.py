@@ -1,4 +1,7 @@
-"""`prod-pipelines`: seed synthetic data, run a range through Dagster, open the UI."""
+"""`prod-pipelines`: seed synthetic data, run a range through Dagster, open the UI.
+
+Each command imports what it needs when it runs, so `--help` and `seed` start without loading Dagster.
+"""
 
 from __future__ import annotations
 
@@ -191,7 +194,7 @@ def _canary(args: argparse.Namespace, settings: Settings) -> int:
 
     canary.build(settings, args.date, Path(args.project_dir).resolve() if args.project_dir else DBT_PROJECT_DIR)
     diff = canary.compare(settings, args.date)
-    print(json.dumps(diff, indent=1) if args.format == "json" else canary.report(diff))
+    print(json.dumps(diff, indent=1) if args.format == "json" else canary.table(diff))
     return 0
 
 

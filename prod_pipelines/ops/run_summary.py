@@ -7,9 +7,10 @@ from datetime import date
 import duckdb
 
 from prod_pipelines.completeness.verdict import current_verdicts
+from prod_pipelines.dbt.project import LAYERS as DBT_LAYERS
 from prod_pipelines.settings import Settings
 
-LAYERS = ("raw", "staging", "intermediate", "marts", "exports")
+LAYERS = ("raw", *DBT_LAYERS)  # the warehouse schemas, in the order data flows through them
 
 
 def print_summary(settings: Settings, start: date, end: date) -> None:
@@ -17,8 +18,8 @@ def print_summary(settings: Settings, start: date, end: date) -> None:
     try:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
-            "where table_schema in ('raw', 'staging', 'intermediate', 'marts', 'exports') "
-            "order by table_schema, table_name").fetchall()
+            f"where table_schema in ({', '.join('?' * len(LAYERS))}) order by table_schema, table_name",
+            list(LAYERS)).fetchall()
         print(f"\nWarehouse {settings.warehouse_path}")
         for schema, table in sorted(tables, key=lambda t: (LAYERS.index(t[0]), t[1])):
             count = conn.execute(f"select count(*) from {schema}.{table}").fetchone()[0]

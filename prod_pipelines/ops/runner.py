@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from prod_pipelines import definitions
+from prod_pipelines.automation.failures import failed_error_checks, step_failure_text
 from prod_pipelines.delivery.guard import APPROVE_TAG
 from prod_pipelines.partitions import range_tags
 from prod_pipelines.settings import DAGSTER_PG_URL_VAR, Settings
@@ -108,32 +109,10 @@ def _execute(instance: dg.DagsterInstance, job, tags: dict[str, str], selection=
     tags = {**tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
     with dg.execute_job(job, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET,
                         asset_selection=sorted(selection, key=str) if selection else None) as result:
-        failed_checks = _failed_error_checks(result.all_events)
-        lines = [_step_failure_text(e) for e in result.all_events if e.is_step_failure]
-        lines += [f"check failed: {name} (the day is held back for every consumer)" for name in failed_checks]
+        failed_checks = failed_error_checks(result.all_events)
+        lines = [step_failure_text(e) for e in result.all_events if e.is_step_failure]
+        lines += [f"check failed: {c.text()} (the day is held back for every consumer)" for c in failed_checks]
         success = result.success and not failed_checks
         error = None if success else "\n".join(lines) or "run failed"
         return RunOutcome(job=result.job_def.name, run_id=result.run_id, success=success, error=error,
                           run_succeeded=result.success)
-
-
-def _step_failure_text(event) -> str:
-    """The innermost cause of a step failure: the user's error, not Dagster's wrapper around it."""
-    error = getattr(event.event_specific_data, "error", None)
-    if error is None:
-        return f"{event.step_key}: {event.message}"
-    while error.cause is not None:
-        error = error.cause
-    return f"{event.step_key}: {error.message.strip()}"
-
-
-def _failed_error_checks(events) -> list[str]:
-    failed = []
-    for event in events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            evaluation = event.event_specific_data
-            if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
-                day = f" for {evaluation.partition}" if evaluation.partition else ""
-                summary = f": {evaluation.description}" if evaluation.description else ""
-                failed.append(f"{evaluation.asset_key.to_user_string()} {evaluation.check_name}{day}{summary}")
-    return failed
