@@ -11,7 +11,7 @@ import warnings
 from functools import cache
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, get_asset_key_for_model
+from dagster_dbt import get_asset_key_for_model
 
 from prod_pipelines.assets.dbt_models import build_dbt_assets
 from prod_pipelines.assets.deliveries import build_destination_asset
@@ -21,6 +21,7 @@ from prod_pipelines.assets.verdicts import build_verdict_asset
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
 from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
+from prod_pipelines.compat import DbtCliResourceWithoutVersionProbe
 from prod_pipelines.completeness.verdict import QUALITY_MODEL
 from prod_pipelines.dbt.project import DBT_PROJECT
 from prod_pipelines.delivery.consumers import consumers as all_consumers
@@ -83,7 +84,8 @@ def _build(settings: Settings) -> dg.Definitions:
         resources={
             "landing": LandingZone(root=str(settings.landing_dir)),
             "warehouse": Warehouse(path=str(settings.warehouse_path)),
-            "dbt": DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE, target=settings.dbt_target),
+            "dbt": DbtCliResourceWithoutVersionProbe(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE,
+                                                     target=settings.dbt_target),
             **{resource_key(consumer): target_for(consumer, settings) for consumer in consumers},
             "alerts": alert_sink(settings),
         },
