@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export PROD_PIPELINES_DATA_DIR := $(DATA_DIR)
 
-.PHONY: install lock lint browser run test dev bench clean
+.PHONY: install lock lint browser run test dev docs bench clean
 
 $(BIN)/prod-pipelines: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test: install browser lint
 
 dev: install
 	$(BIN)/prod-pipelines dev
+
+# The dbt docs site (lineage graph, every model, column and test), built offline into <data dir>/dbt-docs.
+docs: install
+	$(BIN)/prod-pipelines docs
 
 # The benchmark (not a test): SF 0.1 and SF 1 by default, `make bench BENCH_ARGS=--sf3` adds SF 3.
 # Writes docs/benchmarks.md.

@@ -11,18 +11,20 @@ from importlib import metadata
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,  # which materialization a per-day check result judged
 )
+from dagster._core.execution.backfill import BulkActionStatus  # tests wait for a UI backfill to finish
 from dagster._core.storage.tags import (  # the tags a single-run backfill over a range carries
     ASSET_PARTITION_RANGE_END_TAG,
     ASSET_PARTITION_RANGE_START_TAG,
 )
+from dagster._core.test_utils import freeze_time  # tests evaluate freshness at a chosen time
 from dagster._utils import run_with_concurrent_update_guard  # one dbt parse at a time on a shared manifest
 from dagster._utils.schedules import cron_string_iterator  # the ticks of a consumer's deadline cron
 from dagster_dbt import DbtCliResource
 from packaging import version
 
 __all__ = ["ASSET_PARTITION_RANGE_END_TAG", "ASSET_PARTITION_RANGE_START_TAG",
-           "AssetCheckEvaluationTargetMaterializationData", "DbtCliResourceWithoutVersionProbe",
-           "cron_string_iterator", "run_with_concurrent_update_guard"]
+           "AssetCheckEvaluationTargetMaterializationData", "BulkActionStatus", "DbtCliResourceWithoutVersionProbe",
+           "cron_string_iterator", "freeze_time", "run_with_concurrent_update_guard"]
 
 
 class DbtCliResourceWithoutVersionProbe(DbtCliResource):

@@ -90,3 +90,18 @@ def changed_models(state_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> list
     ids = [json.loads(line)["unique_id"] for line in listed.splitlines() if line.startswith("{")]
     nodes = {**manifest["nodes"], **manifest["sources"]}
     return [nodes[unique_id] for unique_id in sorted(ids)]
+
+
+def docs_site(warehouse: Path, out_dir: Path, project_dir: Path = DBT_PROJECT_DIR) -> Path:
+    """Builds dbt's documentation site offline into `out_dir` and returns its single-page file.
+
+    Column types come from the warehouse's catalog when the warehouse exists (after a run); without
+    one the catalog is left empty and the site still shows every model, column and test.
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    found = warehouse.exists()  # without one, dbt gets an in-memory DuckDB rather than creating the file
+    catalog = [] if found else ["--empty-catalog"]
+    variables = json.dumps({"warehouse_path": str(warehouse) if found else ":memory:"})
+    run_dbt(["docs", "generate", "--static", "--quiet", *catalog, "--vars", variables], project_dir, out_dir)
+    return out_dir / "static_index.html"

@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
                                              "loading the definitions then starts no dbt process)")
     prepare.set_defaults(command=_prepare)
 
+    docs = sub.add_parser("docs", parents=[data], help="build the dbt docs site offline into <data dir>/dbt-docs "
+                                                       "(lineage, models, columns, tests)")
+    docs.set_defaults(command=_docs)
+
     dictionary = sub.add_parser("data-dictionary", help="regenerate docs/data-dictionary.md from the dbt manifest")
     dictionary.set_defaults(command=_data_dictionary)
 
@@ -203,6 +207,13 @@ def _prepare(args: argparse.Namespace, settings: Settings) -> int:
 
     ensure_manifest()
     print(f"dbt manifest ready: {DBT_PROJECT.manifest_path}")
+    return 0
+
+
+def _docs(args: argparse.Namespace, settings: Settings) -> int:
+    from prod_pipelines.dbt.commands import docs_site
+
+    print(f"open {docs_site(settings.warehouse_path, settings.data_dir / 'dbt-docs')}")
     return 0
 
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import dagster as dg
 import polars as pl
 import pytest
-from dagster._core.test_utils import freeze_time
 
+from prod_pipelines.compat import freeze_time
 from prod_pipelines.definitions import build_definitions
 from prod_pipelines.landing.zone import read_as_text
 from prod_pipelines.settings import Settings

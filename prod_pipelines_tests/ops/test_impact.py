@@ -109,3 +109,4 @@ def test_an_unchanged_project_affects_no_consumer(baseline):
     base, state = baseline
     report = json.loads(impact_changed(state, fmt="json", project_dir=base))
     assert report["changed"] == [] and report["consumers"] == []
+

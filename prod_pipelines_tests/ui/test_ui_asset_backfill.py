@@ -14,6 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from prod_pipelines.compat import BulkActionStatus
 from prod_pipelines.producers.synthetic import generate_landing
 from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.ui_server import dagster_ui, graphql
@@ -51,8 +52,6 @@ def launch_asset_backfill(url: str, first: date, last: date) -> str:
 
 
 def wait_for_backfill(home: Path, backfill_id: str) -> list[dg.DagsterRun]:
-    from dagster._core.execution.backfill import BulkActionStatus
-
     pending = {BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING}
     deadline = time.monotonic() + RUN_TIMEOUT
     instance = dg.DagsterInstance.from_config(str(home))
@@ -96,6 +95,7 @@ def test_an_asset_selection_backfill_of_the_last_7_days_succeeds_and_delivers_on
         run_cli("backfill", "--start", START.isoformat(), "--end", (RANGE[0] - timedelta(days=1)).isoformat(),
                 data_dir=data_dir, start_date=START)
     with dagster_ui(data_dir, START) as ui:
+        assert graphql(ui.url, "{ shouldShowNux }")["shouldShowNux"] is False, "the newsletter modal would greet users"
         runs = wait_for_backfill(ui.dagster_home, launch_asset_backfill(ui.url, *RANGE))
     assert_every_run_succeeded_inside(runs, *RANGE)
     assert len(runs) == 1, "single-run backfill policies and same-day dependencies make one run of the range"

@@ -207,7 +207,7 @@ def test_a_seven_day_backfill_from_the_ui_runs_as_one_run(page, ui):
     dialog.get_by_role("button", name="Launch backfill").click()
     backfill_id = follow_launch_toast(page, "Created backfill")
 
-    from dagster._core.execution.backfill import BulkActionStatus
+    from prod_pipelines.compat import BulkActionStatus
 
     instance = instance_for(ui)
     pending = {BulkActionStatus.REQUESTED, BulkActionStatus.CANCELING}
