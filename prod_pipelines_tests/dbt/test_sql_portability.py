@@ -24,7 +24,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from prod_pipelines.dbt.commands import dbt_cli_args
 from prod_pipelines.landing.contracts import FEEDS
-from prod_pipelines.ops.canary import COMPARED
+from prod_pipelines.ops.canary import compared_tables
 from prod_pipelines.partitions import window_of
 from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from prod_pipelines_tests.support.handmade import AS_OF_DATES, FIRST_DAY
@@ -80,7 +80,7 @@ def postgres_build(handmade_warehouse, postgres_dsn, postgres_schema, tmp_path_f
     return {"dsn": postgres_dsn, "prefix": prefix, "results": results[0]}
 
 
-@pytest.mark.parametrize("table", sorted(COMPARED))
+@pytest.mark.parametrize("table", sorted(compared_tables()))
 def test_postgres_gives_duckdbs_central_result_and_exports_row_for_row(table, postgres_build, handmade_warehouse):
     columns = [name for (name,) in handmade_warehouse.execute(
         "select column_name from information_schema.columns where table_schema || '.' || table_name = ?"
