@@ -93,6 +93,7 @@ def platform_owner() -> str:
     return raw["source_meta"]["owner"]
 
 
+@cache
 def vars_declared() -> Mapping[str, Any]:
     """The project's `vars` in dbt_project.yml: the one home of the business constants (the sales window, top N)."""
     return yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
