@@ -83,7 +83,7 @@ def _build(settings: Settings) -> dg.Definitions:
         ],
         resources={
             "landing": LandingZone(root=str(settings.landing_dir)),
-            "warehouse": Warehouse(path=str(settings.warehouse_path)),
+            "warehouse": Warehouse.of(settings),
             "dbt": DbtCliResourceWithoutVersionProbe(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE,
                                                      target=settings.dbt_target),
             **{resource_key(consumer): target_for(consumer, settings) for consumer in consumers},

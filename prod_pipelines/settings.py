@@ -75,6 +75,15 @@ class Settings:
         return self.config["dbt_target"]
 
     @property
+    def duckdb_limits(self) -> dict[str, str | int]:
+        """The DuckDB memory cap and threads of this environment's dbt target (profiles.yml), the one home
+        of both: dbt and every connection the pipeline opens itself use the same caps."""
+        profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["prod_pipelines"]
+        output = profile["outputs"][self.dbt_target]
+        return {"memory_limit": output.get("settings", {}).get("memory_limit", "1GB"),
+                "threads": int(output.get("threads", 2))}
+
+    @property
     def automation_running(self) -> bool:
         return bool(self.config["automation_running"])
 

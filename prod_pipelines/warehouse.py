@@ -9,15 +9,25 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from prod_pipelines.settings import Settings
+
 
 class Warehouse(dg.ConfigurableResource):
     """Opens the warehouse file and always closes it, so that dbt (a separate process) can take the lock next.
 
     dagster-duckdb's resource retries on lock errors and leaves the connection open when the body
     raises; here concurrency is Dagster's job (run queue, pools), and a failed step releases the file.
+    Every connection is capped like dbt's (`Settings.duckdb_limits`): past the cap DuckDB spills to
+    `<warehouse>.tmp` instead of growing.
     """
 
     path: str
+    memory_limit: str = "1GB"
+    threads: int = 2
+
+    @classmethod
+    def of(cls, settings: Settings) -> Warehouse:
+        return cls(path=str(settings.warehouse_path), **settings.duckdb_limits)
 
     @property
     def sent_dir(self) -> Path:
@@ -27,7 +37,8 @@ class Warehouse(dg.ConfigurableResource):
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(self.path, read_only=read_only)
+        conn = duckdb.connect(self.path, read_only=read_only,
+                              config={"memory_limit": self.memory_limit, "threads": self.threads})
         try:
             yield conn
         finally:

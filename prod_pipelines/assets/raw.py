@@ -1,12 +1,9 @@
 """`raw/<feed>`: each landing partition validated against its contract and loaded into DuckDB.
 
-One asset per feed, daily-partitioned; a run over a range loads its days one transaction each,
-so a re-run replaces exactly the partitions it covers. Each day carries its own row counts and its
-own check results, whatever the range it was loaded in.
+One asset per feed, daily-partitioned; a run over a range validates and loads its days in one
+set-based pass and one transaction, so a re-run replaces exactly the partitions it covers. Each day
+carries its own row counts and its own check results, whatever the range it was loaded in.
 """
-
-
-import time
 
 import dagster as dg
 
@@ -15,8 +12,7 @@ from prod_pipelines.catalog.columns import raw_table_schema
 from prod_pipelines.completeness import day_checks
 from prod_pipelines.dbt import project
 from prod_pipelines.landing.contracts import CONTRACTS, Contract
-from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_partitions
-from prod_pipelines.landing.zone import LandingError
+from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_range
 from prod_pipelines.partitions import days_of
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.warehouse import Warehouse
@@ -43,17 +39,10 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
     def raw_feed(context: dg.AssetExecutionContext, landing: LandingZone, warehouse: Warehouse):
         window = context.partition_time_window
         days = days_of(window)
-        started = time.perf_counter()
-        loads: list[PartitionLoad] = []
-        stop: LandingError | None = None
         with warehouse.connect() as conn:
             ensure_tables(conn, contract)
-            try:
-                for load in load_partitions(conn, contract, landing.path, days):
-                    loads.append(load)
-                    _log_progress(context, contract.feed, days, len(loads), started)
-            except LandingError as error:  # the days before it stay loaded, and are judged below
-                stop = error
+            result = load_range(conn, contract, landing.path, days)
+            loads, stop = result.loads, result.stop  # the days before a breach stay loaded, and are judged below
             checks = (contract_results(conn, key, contract, loads) + row_count_results(conn, key, contract, loads)
                       if loads else [])
             day_checks.record(conn, checks, context.run.run_id)
@@ -61,23 +50,14 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
             raise dg.Failure(description=str(stop), metadata={
                 "feed": contract.feed, "location": stop.location, "problem": stop.problem,
                 "partition": days[len(loads)].isoformat(), "partitions_loaded_before_stop": len(loads)})
-        context.log.info(f"raw/{contract.feed}: loaded {len(loads)} partition(s) {days[0]}..{days[-1]}")
+        context.log.info(f"raw/{contract.feed}: loaded {len(loads)} partition(s) {days[0]}..{days[-1]} "
+                         f"({', '.join(f'{phase} {s:.2f}s' for phase, s in result.seconds.items())})")
         for load in loads:  # each day's own numbers on its own partition, not the range's totals
             context.add_asset_metadata(_day_metadata(load), partition_key=load.day.isoformat())
-        yield dg.MaterializeResult(metadata={"load_seconds": round(time.perf_counter() - started, 3)})
+        yield dg.MaterializeResult(metadata={f"{phase}_seconds": s for phase, s in result.seconds.items()})
         yield from day_checks.evaluations(context, checks)
 
     return raw_feed
-
-
-def _log_progress(context: dg.AssetExecutionContext, feed: str, days: list, done: int, started: float) -> None:
-    """Partitions done / total, elapsed and an estimate, about ten times per range."""
-    if done != len(days) and done % max(1, len(days) // 10):
-        return
-    elapsed = time.perf_counter() - started
-    left = elapsed / done * (len(days) - done)
-    context.log.info(f"raw/{feed} {days[0]}..{days[-1]}: {done}/{len(days)} partitions, "
-                     f"{elapsed:.1f}s elapsed, ~{left:.0f}s left")
 
 
 def _day_metadata(load: PartitionLoad) -> dict:

@@ -1,6 +1,6 @@
 """The bare-dbt peer: the pipeline's own ingest code and dbt models, run without Dagster.
 
-Ingest is `load_partitions` for each feed over the days (the raw assets' code, minus Dagster and the raw
+Ingest is `load_range` for each feed over the days (the raw assets' code, minus Dagster and the raw
 checks), then one `dbt build` with the very arguments the Dagster dbt asset passes
 (`dbt_cli_args`), from the venv's dbt. As a command, this module is the ingest half:
 `python -m prod_pipelines.bench.bare --warehouse FILE --landing DIR --start D1 --end D2`.
@@ -17,7 +17,7 @@ import duckdb
 
 from prod_pipelines.dbt.commands import dbt_cli_args, subprocess_command
 from prod_pipelines.landing.contracts import CONTRACTS
-from prod_pipelines.landing.loader import ensure_tables, load_partitions
+from prod_pipelines.landing.loader import ensure_tables, load_range
 from prod_pipelines.partitions import window_of
 from prod_pipelines.settings import DBT_PROJECT_DIR
 
@@ -29,7 +29,10 @@ def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
     with duckdb.connect(str(warehouse)) as conn:
         for contract in CONTRACTS.values():
             ensure_tables(conn, contract)
-            accepted += sum(load.rows_accepted for load in load_partitions(conn, contract, landing_dir, days))
+            result = load_range(conn, contract, landing_dir, days)
+            if result.stop is not None:
+                raise result.stop
+            accepted += sum(load.rows_accepted for load in result.loads)
     return accepted
 
 

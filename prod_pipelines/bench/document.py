@@ -87,14 +87,13 @@ def _overhead(o: Overhead) -> str:
 
 
 def _rate(r: ContractRate) -> str:
-    validate_share = r.validate.median / r.load.median if r.load.median else 0.0
-    rows = [
-        ["read every file as text (`read_as_text`)", r.read.text(digits=3), f"{r.rows_per_second(r.read):,.0f}"],
-        ["validate (`validate_partition`: DuckDB typing + pandera rules)", r.validate.text(digits=3),
-         f"{r.rows_per_second(r.validate):,.0f}"],
-        ["whole `load_partition` (read + validate + replace in `raw`)", r.load.text(digits=3),
-         f"{r.rows_per_second(r.load):,.0f}"],
-    ]
-    return (f"One day of `{r.feed}` at SF {r.scale:g} ({r.day}, {r.rows:,} rows), in process. Validation is "
-            f"{validate_share:.0%} of the whole load.\n\n"
+    labels = {"read": "read and type every file (DuckDB scan into the warehouse)",
+              "rules": "judge every rule (SQL over the typed rows)",
+              "write": "write accepted rows, rejects and the load record (one transaction)"}
+    rows = [[labels[phase], stats.text(digits=3), f"{r.rows_per_second(stats):,.0f}"]
+            for phase, stats in r.phases.items()]
+    rows.append(["whole pipeline load (`load_range`)", r.load.text(digits=3), f"{r.rows_per_second(r.load):,.0f}"])
+    rows.append(["`prod-pipelines validate` on the same files (pandera on polars)", r.public.text(digits=3),
+                 f"{r.rows_per_second(r.public):,.0f}"])
+    return (f"One day of `{r.feed}` at SF {r.scale:g} ({r.day}, {r.rows:,} rows), in process.\n\n"
             + tables.table(["part", "time", "rows/s"], rows))

@@ -7,7 +7,7 @@ from prod_pipelines.bench.scenarios import ScaleResult
 
 WAYS = (
     ("dagster_day", "One day, Dagster end to end (`prod-pipelines backfill --start D --end D`)"),
-    ("bare_day", "One day, bare dbt (`load_partitions` + `dbt build`)"),
+    ("bare_day", "One day, bare dbt (`load_range` + `dbt build`)"),
     ("floor_day", "One day, raw DuckDB floor (`floor.sql`)"),
     ("dagster_90", "90 days, Dagster single run"),
     ("bare_90", "90 days, bare dbt"),

@@ -20,13 +20,13 @@ def find_consumer(name: str) -> Consumer:
 def roll_back(settings: Settings, consumer_name: str, to_sync_id: str | None) -> Outcome:
     consumer = find_consumer(consumer_name)
     destination = target_for(consumer, settings).process_config_and_initialize().build()
-    warehouse = Warehouse(path=str(settings.warehouse_path))
+    warehouse = Warehouse.of(settings)
     with warehouse.connect() as conn:
         return rollback(Ledger(conn, warehouse.sent_dir), consumer, destination, to_sync_id, run_id="cli-rollback")
 
 
 def sync_history(settings: Settings, consumer_name: str) -> list[dict]:
     consumer = find_consumer(consumer_name)
-    warehouse = Warehouse(path=str(settings.warehouse_path))
+    warehouse = Warehouse.of(settings)
     with warehouse.connect() as conn:
         return Ledger(conn, warehouse.sent_dir).history(consumer.name)

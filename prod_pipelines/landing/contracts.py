@@ -1,17 +1,15 @@
-"""The landing contract of spec §1, one entry per feed: column types, then row rules in pandera.
+"""The landing contract of spec §1, one entry per feed, declared once.
 
-Validation runs in two vectorised passes: parsing text into the column's type (a value that does not
-parse is a row violation that keeps its raw text), then pandera's rules on the typed frame (polars
-backend). Keeping them apart means a type error never cascades into confusing follow-on failures.
+Each feed has typed columns, row rules per column, a key unique within a partition and, for orders,
+a sign rule. The declarations are rendered twice, never restated: as a pandera schema
+(`public_schema`, the form producers check their files with, `prod-pipelines validate`) and as SQL
+predicates (`sql_rules`, the form the pipeline runs, set-based in the warehouse). A test proves the
+two agree on every rule.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
-
-import pandera.polars as pa
-import polars as pl
 
 from prod_pipelines.landing.history import Bounds
 
@@ -24,6 +22,23 @@ SQL_TYPES = {
     "timestamp": "timestamptz",
     "date": "date",
 }
+# Labels of the rules every contract has by construction; they name the rule in raw.rejects.
+NOT_NULLABLE = "not_nullable"
+ON_PARTITION_DAY = "equals_partition_date"
+DUPLICATE = "duplicate"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One value rule on one column: a pandera built-in check by name, with its one argument."""
+
+    check: str  # isin | greater_than | greater_than_or_equal_to | not_equal_to | str_matches
+    arg: object
+    name: str | None = None  # a label for rules whose argument would make an unreadable one
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.check}({self.arg!r})"
 
 
 @dataclass(frozen=True)
@@ -31,32 +46,59 @@ class Column:
     name: str
     kind: str
     nullable: bool = False
+    rules: tuple[Rule, ...] = ()
 
-    def parse_sql(self) -> str:
+    @property
+    def typed(self) -> bool:
+        """Text must parse into the column's kind; a string column takes any text."""
+        return self.kind != "string"
+
+    @property
+    def on_partition_day(self) -> bool:
+        """Dates and timestamps must fall on the partition's day (in UTC)."""
+        return self.kind in ("timestamp", "date")
+
+    def parse_sql(self, source: str | None = None) -> str:
         """DuckDB expression turning the text column into its type, NULL when it does not parse.
 
         Blank text is NULL in every column: CSV cannot tell an empty string from a missing value.
         """
+        text = source or self.name
         if self.kind == "string":
-            return f"case when trim({self.name}) <> '' then {self.name} end"
+            return f"case when trim({text}) <> '' then {text} end"
         if self.kind == "boolean":
-            return f"case lower(trim({self.name})) when 'true' then true when 'false' then false end"
+            return f"case lower(trim({text})) when 'true' then true when 'false' then false end"
         if self.kind == "integer":
             # A cast alone would round '2.5' to 3 and read '1e3' as 1000: only whole-number text is an integer.
-            return (f"case when regexp_full_match(trim({self.name}), '[+-]?[0-9]+') "
-                    f"then try_cast(trim({self.name}) as bigint) end")
-        return f"try_cast(trim({self.name}) as {SQL_TYPES[self.kind]})"
+            return f"case when regexp_full_match(trim({text}), '[+-]?[0-9]+') then try_cast(trim({text}) as bigint) end"
+        return f"try_cast(trim({text}) as {SQL_TYPES[self.kind]})"
+
+    def type_label(self) -> str:
+        return f"not a {self.kind}"
+
+
+@dataclass(frozen=True)
+class SameSign:
+    """Two numeric columns whose signs must agree (a return is negative in both); reported on `second`."""
+
+    first: str
+    second: str
+
+    @property
+    def label(self) -> str:
+        return f"same_sign_as_{self.first}"
 
 
 @dataclass(frozen=True)
 class Contract:
-    """One feed's columns and the key that must be unique within a partition."""
+    """One feed's columns and rules, and the key that must be unique within a partition."""
 
     feed: str
     columns: tuple[Column, ...]
     unique: tuple[str, ...]
     is_snapshot: bool
     published_daily: bool
+    same_sign: SameSign | None = None
     # A snapshot that shrinks far beyond normal is a broken delivery (blocks); order lines vary with demand (warns).
     count_bounds: Bounds = field(default_factory=Bounds)
     count_blocks: bool = True
@@ -65,73 +107,56 @@ class Contract:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def typed_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.typed]
+
+    @property
+    def key_label(self) -> str:
+        """The column name a duplicate is reported under: the key's columns joined by `+`."""
+        return "+".join(self.unique)
+
+    def snapshot_breach(self, rows_read: int, rows_accepted: int) -> str | None:
+        """A snapshot with no row, or none accepted, is a broken delivery, never an empty store or catalog."""
+        if not self.is_snapshot:
+            return None
+        if not rows_read:
+            return "empty snapshot (no rows in any file)"
+        return "every row of the snapshot was rejected" if not rows_accepted else None
+
     def sql_columns(self) -> str:
         return ", ".join(f"{c.name} {SQL_TYPES[c.kind]}" for c in self.columns)
-
-
-def _on_partition_day(kind: str, day: date) -> pa.Check:
-    def check(data):
-        value = pl.col(data.key)
-        as_date = value.dt.convert_time_zone("UTC").dt.date() if kind == "timestamp" else value
-        return data.lazyframe.select((as_date == day).fill_null(True))
-    return pa.Check(check, name="equals_partition_date")
-
-
-def _first_of_key(keys: tuple[str, ...]) -> pa.Check:
-    return pa.Check(lambda data: data.lazyframe.select(pl.struct(list(keys)).is_first_distinct()), name="duplicate")
-
-
-def _same_sign() -> pa.Check:
-    def check(data):
-        same = pl.col("quantity").sign() == pl.col("line_amount").cast(pl.Float64).sign()
-        return data.lazyframe.select(same.fill_null(True))
-    return pa.Check(check, name="same_sign_as_quantity")
-
-
-def domain_schema(contract: Contract, day: date) -> pa.DataFrameSchema:
-    """Pandera rules on the typed frame of partition `day` (types are already settled by parsing)."""
-    rules: dict[str, list[pa.Check]] = {
-        "license_type": [pa.Check.isin(["full", "beer_wine"])],
-        "category": [pa.Check.isin(["spirits", "wine", "beer", "seltzer", "other"])],
-        "volume_ml": [pa.Check.gt(0)],
-        "seasonal_months": [pa.Check.str_matches(MONTH_LIST, name="month_list_1_to_12")],
-        "line_number": [pa.Check.ge(1)],
-        "quantity": [pa.Check.ne(0)],
-        "on_hand_qty": [pa.Check.ge(0)],
-    }
-    for c in contract.columns:
-        if c.kind in ("timestamp", "date"):
-            rules[c.name] = [_on_partition_day(c.kind, day)]
-    frame_checks = [_first_of_key(contract.unique)] + ([_same_sign()] if contract.feed == "orders" else [])
-    return pa.DataFrameSchema(
-        {c.name: pa.Column(checks=rules.get(c.name, []), nullable=c.nullable) for c in contract.columns},
-        checks=frame_checks,
-        strict=False,
-    )
 
 
 CONTRACTS: dict[str, Contract] = {
     "stores": Contract(
         "stores",
         (Column("store_id", "string"), Column("store_name", "string", nullable=True),
-         Column("market_id", "string"), Column("license_type", "string"), Column("is_active", "boolean")),
+         Column("market_id", "string"),
+         Column("license_type", "string", rules=(Rule("isin", ["full", "beer_wine"]),)),
+         Column("is_active", "boolean")),
         unique=("store_id",), is_snapshot=True, published_daily=False),
     "products": Contract(
         "products",
-        (Column("sku_id", "string"), Column("sku_name", "string", nullable=True), Column("category", "string"),
-         Column("volume_ml", "integer"), Column("seasonal_months", "string", nullable=True)),
+        (Column("sku_id", "string"), Column("sku_name", "string", nullable=True),
+         Column("category", "string", rules=(Rule("isin", ["spirits", "wine", "beer", "seltzer", "other"]),)),
+         Column("volume_ml", "integer", rules=(Rule("greater_than", 0),)),
+         Column("seasonal_months", "string", nullable=True,
+                rules=(Rule("str_matches", MONTH_LIST, name="month_list_1_to_12"),))),
         unique=("sku_id",), is_snapshot=True, published_daily=False),
     "orders": Contract(
         "orders",
-        (Column("order_id", "string"), Column("line_number", "integer"), Column("store_id", "string"),
-         Column("sku_id", "string"), Column("quantity", "integer"), Column("line_amount", "decimal"),
-         Column("ordered_at", "timestamp")),
+        (Column("order_id", "string"), Column("line_number", "integer", rules=(Rule("greater_than_or_equal_to", 1),)),
+         Column("store_id", "string"), Column("sku_id", "string"),
+         Column("quantity", "integer", rules=(Rule("not_equal_to", 0),)),
+         Column("line_amount", "decimal"), Column("ordered_at", "timestamp")),
         unique=("order_id", "line_number"), is_snapshot=False, published_daily=True,
+        same_sign=SameSign("quantity", "line_amount"),
         count_bounds=Bounds(low=0.3, high=3.0), count_blocks=False),
     "inventory": Contract(
         "inventory",
         (Column("snapshot_date", "date"), Column("store_id", "string"), Column("sku_id", "string"),
-         Column("on_hand_qty", "integer")),
+         Column("on_hand_qty", "integer", rules=(Rule("greater_than_or_equal_to", 0),))),
         unique=("store_id", "sku_id"), is_snapshot=True, published_daily=True),
 }
 FEEDS = tuple(CONTRACTS)

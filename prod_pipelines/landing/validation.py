@@ -1,4 +1,7 @@
-"""Validating one landing partition: accepted rows, rejected rows with a reason, or a stop.
+"""Validating files against the contract's public form (pandera on polars), before they are published.
+
+What `prod-pipelines validate` runs for a producer; the pipeline runs the same declarations as SQL
+over a whole range (`loader`), and a test proves both reach the same verdict on every rule.
 
 Grain of `rejects`: one row per rejected input row (file, row number) with every rule it broke and
 the offending raw values. Accepted + rejected = rows read, always.
@@ -13,7 +16,8 @@ import duckdb
 import pandera.polars as pa
 import polars as pl
 
-from prod_pipelines.landing.contracts import Contract, domain_schema
+from prod_pipelines.landing.contracts import DUPLICATE, Contract
+from prod_pipelines.landing.public_schema import pandera_schema
 from prod_pipelines.landing.zone import LandingError
 
 REJECT_SCHEMA = {"file": pl.Utf8, "row_number": pl.Int64, "rule": pl.Utf8, "column_name": pl.Utf8, "value": pl.Utf8}
@@ -59,12 +63,15 @@ def validate_partition(contract: Contract, day: date, files: dict[str, pl.DataFr
     rejected = failures["index"].unique().implode()
     accepted = (typed.with_row_index("index").filter(~pl.col("index").cast(pl.Int64).is_in(rejected))
                 .select([*contract.names, "_file", "_row_number"]))
+    problem = contract.snapshot_breach(typed.height, accepted.height)
+    if problem:
+        raise LandingError(contract.feed, f"dt={day}", problem)
     return ValidatedPartition(accepted=accepted, rejects=rejects)
 
 
 def _parse(contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
     """Typed columns, plus `_raw_<c>` text and a `_bad_<c>` flag for every non-text column."""
-    checked = _typed_columns(contract)
+    checked = contract.typed_columns
     parsed = ", ".join([f"{c.parse_sql()} as {c.name}" for c in contract.columns]
                        + [f"{c.name} as _raw_{c.name}" for c in checked] + ["_file", "_row_number"])
     # Each value is parsed once; its flag compares the result with the raw text.
@@ -78,13 +85,9 @@ def _parse(contract: Contract, text: pl.DataFrame) -> pl.DataFrame:
         conn.close()
 
 
-def _typed_columns(contract: Contract):
-    return [c for c in contract.columns if c.kind != "string"]
-
-
 def _stop_if_a_whole_column_is_mistyped(contract: Contract, typed: pl.DataFrame) -> None:
     """A column where no present value has the right type is a schema change, not bad rows."""
-    for c in _typed_columns(contract):
+    for c in contract.typed_columns:
         per_file = (typed.group_by("_file", maintain_order=True)
                     .agg(present=(pl.col(f"_raw_{c.name}").str.strip_chars() != "").sum(),
                          bad=pl.col(f"_bad_{c.name}").sum(),
@@ -99,9 +102,9 @@ def _type_failures(contract: Contract, typed: pl.DataFrame) -> pl.DataFrame:
     indexed = typed.with_row_index("index")
     frames = [
         indexed.filter(pl.col(f"_bad_{c.name}")).select(
-            pl.col("index").cast(pl.Int64), rule=pl.lit(f"{c.name}: not a {c.kind}"),
+            pl.col("index").cast(pl.Int64), rule=pl.lit(f"{c.name}: {c.type_label()}"),
             column_name=pl.lit(c.name), value=pl.col(f"_raw_{c.name}"))
-        for c in _typed_columns(contract)
+        for c in contract.typed_columns
     ]
     return pl.concat(frames).cast(FAILURE_SCHEMA) if frames else pl.DataFrame(schema=FAILURE_SCHEMA)
 
@@ -109,17 +112,18 @@ def _type_failures(contract: Contract, typed: pl.DataFrame) -> pl.DataFrame:
 def _rule_failures(contract: Contract, day: date, typed: pl.DataFrame) -> pl.DataFrame:
     """Pandera's row-level failure cases as (index, rule, column, raw value)."""
     try:
-        domain_schema(contract, day).validate(typed, lazy=True)
+        pandera_schema(contract, day).validate(typed, lazy=True)
         return pl.DataFrame(schema=FAILURE_SCHEMA)
     except pa.errors.SchemaErrors as errors:
         cases = errors.failure_cases
     if cases["index"].is_null().any():
         first = cases.filter(pl.col("index").is_null()).row(0, named=True)
         raise LandingError(contract.feed, "partition", f"column {first['column']}: {first['check']} failed")
-    key = "+".join(contract.unique)
-    column = (pl.when(pl.col("check") == "duplicate").then(pl.lit(key))
-              .when(pl.col("check") == "same_sign_as_quantity").then(pl.lit("line_amount"))
-              .otherwise(pl.col("column")))
+    key = contract.key_label
+    column = pl.when(pl.col("check") == DUPLICATE).then(pl.lit(key))
+    if contract.same_sign is not None:
+        column = column.when(pl.col("check") == contract.same_sign.label).then(pl.lit(contract.same_sign.second))
+    column = column.otherwise(pl.col("column"))
     out = (cases.select(pl.col("index").cast(pl.Int64), check="check", column_name=column)
            .unique(["index", "column_name"], maintain_order=True)
            .with_columns(rule=pl.col("column_name") + ": " + pl.col("check")))

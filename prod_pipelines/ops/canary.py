@@ -16,6 +16,7 @@ from prod_pipelines.dbt import project
 from prod_pipelines.dbt.commands import dbt_cli_args, run_dbt
 from prod_pipelines.partitions import window_of
 from prod_pipelines.settings import DBT_PROJECT_DIR, Settings
+from prod_pipelines.warehouse import Warehouse
 
 PREFIX = "canary_"
 
@@ -40,11 +41,8 @@ def build(settings: Settings, day: date, project_dir: Path = DBT_PROJECT_DIR) ->
 
 
 def compare(settings: Settings, day: date) -> dict[str, dict]:
-    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
+    with Warehouse.of(settings).connect(read_only=True) as conn:
         return {table: _compare(conn, table, key, day) for table, key in compared_tables().items()}
-    finally:
-        conn.close()
 
 
 def _compare(conn: duckdb.DuckDBPyConnection, table: str, key: list[str], day: date) -> dict:

@@ -73,6 +73,16 @@ def _parser() -> argparse.ArgumentParser:
     iowa.add_argument("--end", type=date.fromisoformat, help="last day to publish (default: last order date)")
     iowa.set_defaults(command=_import_iowa)
 
+    validate = sub.add_parser("validate", help="check landing files against the contract before publishing them "
+                                               "(exit 1 when a row would be rejected or a partition stopped)")
+    validate.add_argument("paths", nargs="+", type=Path, metavar="PATH",
+                          help="files, or dt= folders, of a landing layout <feed>/dt=YYYY-MM-DD/")
+    validate.add_argument("--feed", help="the feed of files outside a landing layout")
+    validate.add_argument("--day", type=date.fromisoformat, help="the partition day of files outside a landing layout")
+    validate.add_argument("--format", choices=("table", "json"), default="table")
+    validate.add_argument("--show", type=int, default=20, help="rejects listed per partition in the table (default 20)")
+    validate.set_defaults(command=_validate)
+
     sub.add_parser("impact", help="who depends on an asset or column: prod-pipelines impact raw/inventory.on_hand_qty",
                    add_help=False)
 
@@ -179,6 +189,15 @@ def _syncs(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{sync['sync_id']:<45} {sync['action']:<8} {sync['status']:<11} {sync['partition_date']} "
               f"{sync['rows'] if sync['rows'] is not None else '-':>7} rows  {sync['message'] or ''}")
     return 0
+
+
+def _validate(args: argparse.Namespace, _settings: Settings) -> int:
+    from prod_pipelines.ops import validate
+
+    grouped = validate.partitions(args.paths, args.feed, args.day)
+    verdicts = [validate.judge(feed, day, files) for (feed, day), files in sorted(grouped.items())]
+    print(validate.report(verdicts, args.format, args.show))
+    return 0 if all(v.clean for v in verdicts) else 1
 
 
 def _reported(outcome) -> bool:

@@ -10,6 +10,7 @@ from prod_pipelines.dbt import project
 from prod_pipelines.delivery.consumers import Consumer, consumers
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.settings import Settings
+from prod_pipelines.warehouse import Warehouse
 
 
 def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | None) -> None:
@@ -22,8 +23,7 @@ def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | No
     if not settings.warehouse_path.exists():
         print(f"The warehouse {settings.warehouse_path} does not exist yet: every table would be created.")
         return
-    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
+    with Warehouse.of(settings).connect(read_only=True) as conn:
         print(f"{'asset':<52} {'rows replaced':>14}")
         for asset, table, column in tables:
             print(f"{asset:<52} {_rows_in(conn, table, column, start, end):>14}")
@@ -32,8 +32,6 @@ def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | No
         print("\nDeliveries (the newest day judged complete only; history is never re-sent):")
         for consumer in consumers():
             print(f"  {consumer.name:<14} {_delivery_plan(conn, consumer, start, end)}")
-    finally:
-        conn.close()
 
 
 def _rows_in(conn: duckdb.DuckDBPyConnection, table: str, column: str, start: date, end: date) -> str:

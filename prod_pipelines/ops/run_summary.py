@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
-
 from prod_pipelines.completeness.verdict import current_verdicts
 from prod_pipelines.dbt.project import LAYERS as DBT_LAYERS
 from prod_pipelines.settings import Settings
+from prod_pipelines.warehouse import Warehouse
 
 LAYERS = ("raw", *DBT_LAYERS)  # the warehouse schemas, in the order data flows through them
 
 
 def print_summary(settings: Settings, start: date, end: date) -> None:
-    conn = duckdb.connect(str(settings.warehouse_path), read_only=True)
-    try:
+    with Warehouse.of(settings).connect(read_only=True) as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables "
             f"where table_schema in ({', '.join('?' * len(LAYERS))}) order by table_schema, table_name",
@@ -36,5 +34,3 @@ def print_summary(settings: Settings, start: date, end: date) -> None:
             "qualify row_number() over (partition by consumer order by finished_at desc) = 1 order by consumer"
         ).fetchall():
             print(f"  {consumer:<14} {partition}  {rows:>8,} rows  {location}")
-    finally:
-        conn.close()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -10,7 +12,7 @@ import pytest
 
 from prod_pipelines.completeness import day_checks, verdict
 from prod_pipelines.landing.contracts import CONTRACTS
-from prod_pipelines.landing.loader import PartitionLoad, _replace, ensure_tables
+from prod_pipelines.landing.loader import ensure_tables, load_partition
 
 MONDAY = date(2025, 1, 6)
 DAYS = [MONDAY + timedelta(days=i) for i in range(3)]
@@ -30,9 +32,17 @@ def conn():
     conn.close()
 
 
+ONE_ROW = {"orders": "o1,1,S1,K1,1,1.00,{day}T10:00:00Z", "inventory": "{day},S1,K1,1",
+           "stores": "S1,Corner,M1,full,true", "products": "K1,Gin,spirits,750,"}
+
+
 def arrive(conn, feed: str, day: date) -> None:
-    """A partition loaded the way the raw assets load it (its own transaction, its load recorded)."""
-    _replace(conn, CONTRACTS[feed], None, PartitionLoad(day=day, files=["f.csv"]))
+    """A partition of one row loaded the way the raw assets load it (its load recorded)."""
+    with tempfile.TemporaryDirectory() as landing:
+        folder = Path(landing) / feed / f"dt={day}"
+        folder.mkdir(parents=True)
+        (folder / "f.csv").write_text(",".join(CONTRACTS[feed].names) + "\n" + ONE_ROW[feed].format(day=day) + "\n")
+        load_partition(conn, CONTRACTS[feed], Path(landing), day)
 
 
 def a_normal_day(conn, day: date, candidates: int = 3, recommendations: int = 10) -> None:

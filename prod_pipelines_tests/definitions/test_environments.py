@@ -78,3 +78,20 @@ def test_a_day_runs_when_its_feeds_have_arrived_and_not_before(tmp_path):
     assert sensor.job_name == PIPELINE_JOB
     job = defs.resolve_job_def(PIPELINE_JOB)
     assert set(job.asset_layer.executable_asset_keys) == set(defs.resolve_asset_graph().get_all_asset_keys())
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_every_warehouse_connection_takes_the_dbt_targets_memory_cap_and_threads(tmp_path, env):
+    import duckdb
+    import yaml
+
+    from prod_pipelines.settings import DBT_PROJECT_DIR
+    from prod_pipelines.warehouse import Warehouse
+
+    settings = Settings.from_env({"PROD_PIPELINES_ENV": env}, data_dir=str(tmp_path))
+    output = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["prod_pipelines"]["outputs"][env]
+    with Warehouse.of(settings).connect() as conn:
+        cap = conn.execute("select current_setting('memory_limit'), current_setting('threads')").fetchone()
+    reference = duckdb.connect(config={"memory_limit": output["settings"]["memory_limit"]})
+    assert cap == (reference.execute("select current_setting('memory_limit')").fetchone()[0], output["threads"])
+    reference.close()

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from prod_pipelines.landing.contracts import CONTRACTS
-from prod_pipelines.landing.loader import ensure_tables, load_partition, load_partitions
+from prod_pipelines.landing.loader import ensure_tables, load_partition, load_range
 from prod_pipelines.landing.zone import LandingError
 
 DAY = date(2025, 2, 3)
@@ -63,12 +63,9 @@ def test_a_range_stops_at_the_broken_day_with_the_days_before_it_loaded(tmp_path
     for day in days:
         write(tmp_path, "inventory", "inv.csv", f"snapshot_date,store_id,sku_id,on_hand_qty\n{day},S1,K1,3\n", day)
     broken = write(tmp_path, "inventory", "inv.csv", "snapshot_date,store_id,sku_id,qty\n2025-02-04,S1,K1,3\n", days[1])
-    loaded = []
-    with pytest.raises(LandingError) as caught:
-        for load in load_partitions(warehouse, CONTRACTS["inventory"], tmp_path, days):
-            loaded.append(load.day)
-    assert loaded == days[:1]
-    assert str(broken.relative_to(tmp_path)) in str(caught.value)
+    result = load_range(warehouse, CONTRACTS["inventory"], tmp_path, days)
+    assert [load.day for load in result.loads] == days[:1]
+    assert str(broken.relative_to(tmp_path)) in str(result.stop)
     assert warehouse.execute("select list(distinct dt) from raw.inventory").fetchone()[0] == days[:1]
 
 
@@ -172,3 +169,43 @@ def test_a_parquet_integer_column_is_judged_by_its_type(tmp_path, warehouse):
     with pytest.raises(LandingError, match=r"b\.parquet: column on_hand_qty: no value is a integer"):
         load_partition(warehouse, CONTRACTS["inventory"], tmp_path, DAY)
     assert warehouse.execute("select count(*) from raw.inventory").fetchone()[0] == 3  # the last good load stays
+
+
+def test_files_of_one_partition_may_order_their_columns_differently_and_add_columns(tmp_path, warehouse):
+    write(tmp_path, "orders", "a.csv", f"{ORDERS_HEADER}\no1,1,S1,K1,2,20.00,2025-02-03T10:00:00Z\n"
+          "o1,2,S1,K2,1,5.00,2025-02-03T10:00:00Z\n")
+    write(tmp_path, "orders", "b.csv", "note,ordered_at,line_amount,quantity,sku_id,store_id,line_number,order_id\n"
+          "hi,2025-02-03T11:00:00Z,7.50,3,K3,S2,1,o2\nhey,2025-02-03T11:00:00Z,0,0,K3,S2,2,o2\n")
+    load = load_partition(warehouse, CONTRACTS["orders"], tmp_path, DAY)
+    assert (load.rows_read, load.rows_accepted, load.rows_rejected) == (4, 3, 1)
+    rows = warehouse.execute("select _source_file, _row_number, order_id, sku_id, quantity from raw.orders "
+                             "order by _source_file, _row_number").fetchall()
+    assert rows == [("orders/dt=2025-02-03/a.csv", 1, "o1", "K1", 2), ("orders/dt=2025-02-03/a.csv", 2, "o1", "K2", 1),
+                    ("orders/dt=2025-02-03/b.csv", 1, "o2", "K3", 3)]
+    assert warehouse.execute("select file, row_number, rule from raw.rejects").fetchall() == [
+        ("orders/dt=2025-02-03/b.csv", 2, "quantity: not_equal_to(0)")]
+
+
+def test_a_file_unreadable_past_its_header_stops_the_range_at_its_day(tmp_path, warehouse):
+    days = [DAY + timedelta(days=i) for i in range(3)]
+    for day in days:
+        write(tmp_path, "orders", "a.csv", f"{ORDERS_HEADER}\no{day.day},1,S1,K1,2,20.00,{day}T10:00:00Z\n", day)
+    ragged = f"{ORDERS_HEADER}\no9,1,S1,K1,2,20.00,{days[1]}T10:00:00Z,extra,fields\n"
+    broken = write(tmp_path, "orders", "b.csv", ragged, days[1])
+    result = load_range(warehouse, CONTRACTS["orders"], tmp_path, days)
+    assert [load.day for load in result.loads] == days[:1]
+    assert result.stop.location == str(broken) and "unreadable file" in result.stop.problem
+    assert warehouse.execute("select list(order_id) from raw.orders").fetchone()[0] == ["o3"]
+
+
+def test_a_range_loads_in_batches_of_whole_days_with_the_same_result(tmp_path, warehouse):
+    days = [DAY + timedelta(days=i) for i in range(5)]
+    for day in days:
+        write(tmp_path, "orders", "a.csv", f"{ORDERS_HEADER}\no{day.day},1,S1,K1,2,20.00,{day}T10:00:00Z\n"
+              f"o{day.day},1,S1,K1,2,20.00,{day}T10:00:00Z\n", day)
+    one_per_batch = load_range(warehouse, CONTRACTS["orders"], tmp_path, days, batch_bytes=1)
+    by_batch = warehouse.execute("select * exclude (loaded_at) from raw.partition_loads order by dt").fetchall()
+    all_at_once = load_range(warehouse, CONTRACTS["orders"], tmp_path, days)
+    assert [x.rows_rejected for x in one_per_batch.loads] == [x.rows_rejected for x in all_at_once.loads] == [1] * 5
+    assert warehouse.execute("select * exclude (loaded_at) from raw.partition_loads order by dt").fetchall() == by_batch
+    assert warehouse.execute("select count(*), count(distinct dt) from raw.orders").fetchone() == (5, 5)
