@@ -1,4 +1,4 @@
-"""`python -m prod_pipelines.bench [--scales 0.1,1] [--sf3] [--repeat 3]`: measure, check, write docs/benchmarks.md.
+"""`python -m prod_pipelines.bench [--scales 0.1,1] [--sf3] [--sf10] [--repeat 3]`: measure, write docs/benchmarks.md.
 
 Exits 1 (and writes nothing) when two ways of computing the central result disagree; a missed
 performance target is reported in the document, not an error.
@@ -12,10 +12,11 @@ import sys
 import time
 from pathlib import Path
 
-from prod_pipelines.bench import document, machine, runs
+from prod_pipelines.bench import chart, document, machine, runs
+from prod_pipelines.bench.chart import CHART_NAME
 from prod_pipelines.bench.checksum import ResultsDiffer
 from prod_pipelines.bench.contract_rate import measure_contract_rate
-from prod_pipelines.bench.goals import evaluate
+from prod_pipelines.bench.goals import LARGE_SCALE, evaluate
 from prod_pipelines.bench.measure import CommandFailed
 from prod_pipelines.bench.overhead import measure_overhead
 from prod_pipelines.bench.scenarios import Bench
@@ -44,6 +45,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"SF {scale:g}", flush=True)
             bench = Bench(work, scale, args.repeat, args.samples, keep=args.keep)
             results.append(bench.run())
+        large = None
+        if args.sf10:
+            print("SF 10: the 90-day backfill and its floor, one run each", flush=True)
+            large = Bench(work, LARGE_SCALE, 1, args.samples, keep=args.keep).run(backfill_only=True)
         smallest = Bench(work, scales[0], 1, 1)
         print("orchestration overhead", flush=True)
         overhead_dir = runs.fresh_data_dir(work / "overhead", smallest.landing)
@@ -60,9 +65,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nBENCH FAILED: a measured command failed.\n{error}", file=sys.stderr)
         return 1
     load = monitor.stop()
-    outcomes = evaluate(results, overhead)
+    outcomes = evaluate(results, overhead, large)
+    chart.draw(results, large, args.doc.parent / "img" / CHART_NAME)
     generated = document.render(command, args.repeat, about, load, int(about["cores"]), results, overhead, rate,
-                                outcomes)
+                                outcomes, large)
     document.write(args.doc, generated)
     print(f"\nwrote {args.doc} after {(time.perf_counter() - started) / 60:.1f} min")
     for outcome in outcomes:
@@ -75,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m prod_pipelines.bench", description=__doc__)
     parser.add_argument("--scales", default="0.1,1", help="comma-separated scale factors (default 0.1,1)")
     parser.add_argument("--sf3", action="store_true", help="also measure SF 3 (3,000 stores, ~300k lines a day)")
+    parser.add_argument("--sf10", action="store_true",
+                        help="also run a 90-day backfill at SF 10 (10,000 stores, ~1M lines a day), one run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported (default 3)")
     parser.add_argument("--samples", type=int, default=3,
                         help="single-day runs at each end of the range for the per-partition estimate (default 3)")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from prod_pipelines.bench import tables
+from prod_pipelines.bench.chart import CHART_NAME
 from prod_pipelines.bench.contract_rate import ContractRate
 from prod_pipelines.bench.goals import Outcome
 from prod_pipelines.bench.measure import Stats
@@ -24,7 +25,7 @@ def write(path: Path, generated: str) -> None:
 
 def render(command: str, repeat: int, machine: dict[str, str], load: tuple[float, float], cores: int,
            results: list[ScaleResult], overhead: Overhead | None, rate: ContractRate | None,
-           outcomes: list[Outcome]) -> str:
+           outcomes: list[Outcome], large: ScaleResult | None = None) -> str:
     mean_load, max_load = load
     # The measured runs themselves keep every core busy (dbt's threads, validation beside writing), so a
     # load average up to the core count is the bench's own; beyond it, something else competed.
@@ -41,6 +42,8 @@ def render(command: str, repeat: int, machine: dict[str, str], load: tuple[float
         + (f" {reparsed} timed run(s) included a dbt re-parse (a model changed during the bench)." if reparsed else ""),
         tables.table(["machine", ""], [[k, v] for k, v in machine.items()]),
         "### Targets", tables.targets(outcomes),
+        "### Time per phase",
+        f"![Time per phase of each way, one day and 90 days, per scale factor](img/{CHART_NAME})",
         "### Wall-clock time", tables.times(results),
         "### Ratios", tables.ratios(results),
         "### Where Dagster's time goes",
@@ -61,6 +64,8 @@ def render(command: str, repeat: int, machine: dict[str, str], load: tuple[float
         "### Throughput", tables.throughput(results),
         "### Peak memory", tables.memory(results),
     ]
+    if large:
+        parts += ["### SF 10: a 90-day backfill", _large(results, large)]
     if overhead:
         parts += ["### The orchestration itself", _overhead(overhead)]
     if rate:
@@ -84,6 +89,20 @@ def _overhead(o: Overhead) -> str:
          f"{o.webserver_tree_rss_mb:,.0f} MB (webserver + code server)"],
     ]
     return tables.table(["", "time", "peak RSS"], rows)
+
+
+def _large(results: list[ScaleResult], large: ScaleResult) -> str:
+    """SF 10 against SF 1 (or the largest scale measured): time, largest process, ratio."""
+    base = max(results, key=lambda r: r.scale)
+    factor = large.scale / base.scale
+    rows = []
+    for key, label in (("dagster_90", "Dagster, single run"), ("floor_90", "raw DuckDB floor")):
+        small, big = base.figures[key], large.figures[key]
+        rows.append([label, f"{big.seconds.median:.0f} s", f"{big.max_rss_mb:,.0f} MB",
+                     f"×{big.seconds.median / small.seconds.median:.1f} for ×{factor:g} data"])
+    return (f"{large.figures['dagster_90'].input_rows:,} landing rows over 90 days, one run each, against "
+            f"SF {base.scale:g}.\n\n"
+            + tables.table(["90 days", "time", "largest process (peak RSS)", f"against SF {base.scale:g}"], rows))
 
 
 def _rate(r: ContractRate) -> str:

@@ -46,20 +46,24 @@ class Bench:
         self.landing, self.seeded_rows = seeded_landing(work_dir, scale, self.start, self.end)
         self.result = ScaleResult(scale, self.start, self.end)
 
-    def run(self) -> ScaleResult:
-        self._floor()
+    def run(self, backfill_only: bool = False) -> ScaleResult:
+        """Every figure, or (`backfill_only`, the SF 10 check) the 90-day backfill and its floor alone."""
+        self._floor(backfill_only)
         self._single_run_backfill()
-        self._bare_backfill()
-        self._day_and_per_partition()
+        if not backfill_only:
+            self._bare_backfill()
+            self._day_and_per_partition()
         if not self.keep:
             shutil.rmtree(self.root / "runs", ignore_errors=True)
         return self.result
 
-    def _floor(self) -> None:
+    def _floor(self, backfill_only: bool) -> None:
         out = self.root / "runs" / "floor"
         out.mkdir(parents=True, exist_ok=True)
         self._figure("floor_90", sum(self.seeded_rows.values()), lambda i: runs.floor(
             self.landing, self.start, self.end, out / "floor-90.duckdb", self.logs / f"floor-90-{i}"))
+        if backfill_only:
+            return
         self._figure("floor_day", 0, lambda i: runs.floor(
             self.landing, self.end, self.end, out / "floor-day.duckdb", self.logs / f"floor-day-{i}"))
 
