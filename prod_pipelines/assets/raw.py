@@ -11,6 +11,7 @@ from prod_pipelines.assets.raw_checks import contract_results, raw_check_specs, 
 from prod_pipelines.catalog.columns import raw_table_schema
 from prod_pipelines.completeness import day_checks
 from prod_pipelines.dbt import project
+from prod_pipelines.landing import suppressions
 from prod_pipelines.landing.contracts import CONTRACTS, Contract
 from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_range
 from prod_pipelines.partitions import days_of
@@ -46,6 +47,8 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
             checks = (contract_results(conn, key, contract, loads) + row_count_results(conn, key, contract, loads)
                       if loads else [])
             day_checks.record(conn, checks, context.run.run_id)
+            # Spec §6: what the consumers' suppressions hold back as of the range's last day, for review.
+            review = suppressions.review(conn, days[-1]) if contract.feed == "suppressions" else None
         if stop is not None:
             raise dg.Failure(description=str(stop), metadata={
                 "feed": contract.feed, "location": stop.location, "problem": stop.problem,
@@ -54,7 +57,10 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
                          f"({', '.join(f'{phase} {s:.2f}s' for phase, s in result.seconds.items())})")
         for load in loads:  # each day's own numbers on its own partition, not the range's totals
             context.add_asset_metadata(_day_metadata(load), partition_key=load.day.isoformat())
-        yield dg.MaterializeResult(metadata={f"{phase}_seconds": s for phase, s in result.seconds.items()})
+        metadata = {f"{phase}_seconds": s for phase, s in result.seconds.items()}
+        if review is not None:
+            metadata["suppressions_review"] = dg.MetadataValue.json(review)
+        yield dg.MaterializeResult(metadata=metadata)
         yield from day_checks.evaluations(context, checks)
 
     return raw_feed

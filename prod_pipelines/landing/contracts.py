@@ -26,6 +26,8 @@ SQL_TYPES = {
 NOT_NULLABLE = "not_nullable"
 ON_PARTITION_DAY = "equals_partition_date"
 DUPLICATE = "duplicate"
+# The consumers that may send feedback (spec §6); delivery/consumers.yaml names the same three.
+CONSUMER_NAMES = ("retailer_app", "salesforce", "crm_email")
 
 
 @dataclass(frozen=True)
@@ -42,21 +44,30 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class DaysAfterPartition:
+    """A date that must fall `first`..`last` days after the partition's day (both included)."""
+
+    first: int
+    last: int
+
+    @property
+    def label(self) -> str:
+        return f"within_{self.first}_to_{self.last}_days_after_partition_date"
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     kind: str
     nullable: bool = False
     rules: tuple[Rule, ...] = ()
+    on_partition_day: bool = False  # a date or timestamp that must fall on the partition's day (in UTC)
+    days_after_partition: DaysAfterPartition | None = None
 
     @property
     def typed(self) -> bool:
         """Text must parse into the column's kind; a string column takes any text."""
         return self.kind != "string"
-
-    @property
-    def on_partition_day(self) -> bool:
-        """Dates and timestamps must fall on the partition's day (in UTC)."""
-        return self.kind in ("timestamp", "date")
 
     def parse_sql(self, source: str | None = None) -> str:
         """DuckDB expression turning the text column into its type, NULL when it does not parse.
@@ -99,8 +110,9 @@ class Contract:
     is_snapshot: bool
     published_daily: bool
     same_sign: SameSign | None = None
-    # A snapshot that shrinks far beyond normal is a broken delivery (blocks); order lines vary with demand (warns).
-    count_bounds: Bounds = field(default_factory=Bounds)
+    # A snapshot that shrinks far beyond normal is a broken delivery (blocks); order lines vary with demand
+    # (warns); a feed of occasional requests has no normal volume (None: not judged).
+    count_bounds: Bounds | None = field(default_factory=Bounds)
     count_blocks: bool = True
 
     @property
@@ -149,14 +161,23 @@ CONTRACTS: dict[str, Contract] = {
         (Column("order_id", "string"), Column("line_number", "integer", rules=(Rule("greater_than_or_equal_to", 1),)),
          Column("store_id", "string"), Column("sku_id", "string"),
          Column("quantity", "integer", rules=(Rule("not_equal_to", 0),)),
-         Column("line_amount", "decimal"), Column("ordered_at", "timestamp")),
+         Column("line_amount", "decimal"), Column("ordered_at", "timestamp", on_partition_day=True)),
         unique=("order_id", "line_number"), is_snapshot=False, published_daily=True,
         same_sign=SameSign("quantity", "line_amount"),
         count_bounds=Bounds(low=0.3, high=3.0), count_blocks=False),
     "inventory": Contract(
         "inventory",
-        (Column("snapshot_date", "date"), Column("store_id", "string"), Column("sku_id", "string"),
+        (Column("snapshot_date", "date", on_partition_day=True), Column("store_id", "string"),
+         Column("sku_id", "string"),
          Column("on_hand_qty", "integer", rules=(Rule("greater_than_or_equal_to", 0),))),
         unique=("store_id", "sku_id"), is_snapshot=True, published_daily=True),
+    # Spec §6: consumers' feedback, one folder per request day, absent on days without requests.
+    "suppressions": Contract(
+        "suppressions",
+        (Column("store_id", "string"), Column("sku_id", "string"), Column("reason", "string"),
+         Column("requested_by", "string", rules=(Rule("isin", list(CONSUMER_NAMES)),)),
+         Column("expires_on", "date", days_after_partition=DaysAfterPartition(1, 180))),
+        unique=("store_id", "sku_id", "requested_by"), is_snapshot=False, published_daily=False,
+        count_bounds=None, count_blocks=False),
 }
 FEEDS = tuple(CONTRACTS)

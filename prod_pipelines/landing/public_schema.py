@@ -7,12 +7,20 @@ the same way in their rejects.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandera.polars as pa
 import polars as pl
 
-from prod_pipelines.landing.contracts import DUPLICATE, ON_PARTITION_DAY, Column, Contract, Rule, SameSign
+from prod_pipelines.landing.contracts import (
+    DUPLICATE,
+    ON_PARTITION_DAY,
+    Column,
+    Contract,
+    DaysAfterPartition,
+    Rule,
+    SameSign,
+)
 
 
 def pandera_schema(contract: Contract, day: date) -> pa.DataFrameSchema:
@@ -31,6 +39,8 @@ def _column_checks(column: Column, day: date) -> list[pa.Check]:
     checks = [_builtin(rule) for rule in column.rules]
     if column.on_partition_day:
         checks.append(_on_partition_day(column.kind, day))
+    if column.days_after_partition is not None:
+        checks.append(_days_after_partition(column.days_after_partition, day))
     return checks
 
 
@@ -44,6 +54,12 @@ def _on_partition_day(kind: str, day: date) -> pa.Check:
         as_date = value.dt.convert_time_zone("UTC").dt.date() if kind == "timestamp" else value
         return data.lazyframe.select((as_date == day).fill_null(True))
     return pa.Check(check, name=ON_PARTITION_DAY, error=ON_PARTITION_DAY)
+
+
+def _days_after_partition(rule: DaysAfterPartition, day: date) -> pa.Check:
+    first, last = day + timedelta(days=rule.first), day + timedelta(days=rule.last)
+    return pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).is_between(first, last).fill_null(True)),
+                    name=rule.label, error=rule.label)
 
 
 def _first_of_key(keys: tuple[str, ...]) -> pa.Check:

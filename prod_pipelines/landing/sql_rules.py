@@ -28,6 +28,9 @@ def failure_column(contract: Contract, column: Column) -> str:
     checks += [(f"not coalesce({predicate(rule, c)}, true)", rule.label) for rule in column.rules]
     if column.on_partition_day:
         checks.append((f"{_as_utc_date(column)} <> dt", ON_PARTITION_DAY))
+    if column.days_after_partition is not None:
+        after = column.days_after_partition
+        checks.append((f"not ({c} between dt + {after.first} and dt + {after.last})", after.label))
     if contract.same_sign is not None and contract.same_sign.second == c:
         checks.append((f"sign({contract.same_sign.first}) <> sign({c})", contract.same_sign.label))
     value = f"_raw_{c}" if column.typed else c

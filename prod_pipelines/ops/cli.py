@@ -83,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--show", type=int, default=20, help="rejects listed per partition in the table (default 20)")
     validate.set_defaults(command=_validate)
 
+    held = sub.add_parser("suppressions", parents=[data],
+                          help="the consumers' suppressions in force, per consumer, and those ending within "
+                               "14 days (spec §6: review each before it lapses)")
+    held.add_argument("--as-of", type=date.fromisoformat,
+                      help="the day to report on (default: the newest day loaded)")
+    held.add_argument("--format", choices=("table", "json"), default="table")
+    held.set_defaults(command=_suppressions)
+
     sub.add_parser("impact", help="who depends on an asset or column: prod-pipelines impact raw/inventory.on_hand_qty",
                    add_help=False)
 
@@ -198,6 +206,33 @@ def _validate(args: argparse.Namespace, _settings: Settings) -> int:
     verdicts = [validate.judge(feed, day, files) for (feed, day), files in sorted(grouped.items())]
     print(validate.report(verdicts, args.format, args.show))
     return 0 if all(v.clean for v in verdicts) else 1
+
+
+def _suppressions(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from prod_pipelines.landing.suppressions import REVIEW_DAYS, review
+    from prod_pipelines.warehouse import Warehouse
+
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"{settings.warehouse_path}: no warehouse yet; run a backfill first")
+    with Warehouse.of(settings).connect(read_only=True) as conn:
+        day = args.as_of or conn.execute("select max(dt) from raw.partition_loads").fetchone()[0] or date.today()
+        report = review(conn, day)
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+        return 0
+    ending = report[f"expiring_within_{REVIEW_DAYS}_days"]
+    print(f"Suppressions in force on {day} (published on or before it, last day not passed):")
+    print(f"  {'consumer':<14} {'in force':>8} {f'ending within {REVIEW_DAYS} days':>24}")
+    for consumer, count in report["in_force"].items():
+        print(f"  {consumer:<14} {count:>8} {ending[consumer]:>24}")
+    if report["expiring"]:
+        print(f"Ending within {REVIEW_DAYS} days: review each (drop, renew, or make it a central rule):")
+    for s in report["expiring"]:
+        print(f"  last day {s['expires_on']}  store {s['store_id']}  item {s['sku_id']}  by {s['requested_by']}: "
+              f"{s['reason']} (published {s['requested_on']})")
+    return 0
 
 
 def _reported(outcome) -> bool:

@@ -34,4 +34,7 @@ def test_every_dbt_unit_test_passes(tmp_path):
     names = {r["unique_id"].split(".")[-1] for r in results if r["status"] == "pass"}
     assert {"market_rank_breaks_unit_ties_by_revenue_then_sku_id",
             "market_sales_count_90_days_net_of_returns_and_drop_unknown_stores",
-            "stores_get_top_sellers_they_do_not_carry_and_may_sell"} <= names
+            "stores_get_top_sellers_they_do_not_carry_and_may_sell",
+            "a_suppression_published_on_d_applies_on_d_and_the_store_gets_its_next_item",
+            "a_suppression_applies_on_its_expiry_day_and_not_after_nor_before_it_is_published",
+            "a_suppression_touches_only_its_own_store_and_item"} <= names

@@ -157,4 +157,4 @@ print("assets", len(defs.resolve_asset_graph().get_all_asset_keys()))
     done = subprocess.run([sys.executable, "-c", "import dagster as dg\n" + script], capture_output=True, text=True,
                           timeout=600, env={**os.environ, "PROD_PIPELINES_DATA_DIR": str(tmp_path)})
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "assets 21" in done.stdout
+    assert "assets 23" in done.stdout

@@ -31,7 +31,7 @@ def test_every_environment_has_the_same_assets_checks_jobs_and_automation(tmp_pa
               for env in ("dev", "staging", "prod")}
     assert shapes["dev"] == shapes["staging"] == shapes["prod"]
     dbt_tests = [n for n in manifest()["nodes"].values() if n["resource_type"] == "test"]
-    assert len(shapes["dev"]["assets"]) == 21 and len(shapes["dev"]["checks"]) > len(dbt_tests)
+    assert len(shapes["dev"]["assets"]) == 23 and len(shapes["dev"]["checks"]) > len(dbt_tests)
 
 
 def test_only_configuration_differs_between_environments(tmp_path):

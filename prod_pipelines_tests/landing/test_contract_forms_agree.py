@@ -29,6 +29,8 @@ GOOD = {
     "orders": {"order_id": "o1", "line_number": "1", "store_id": "S1", "sku_id": "K1", "quantity": "2",
                "line_amount": "20.00", "ordered_at": f"{DAY}T10:00:00Z"},
     "inventory": {"snapshot_date": str(DAY), "store_id": "S1", "sku_id": "K1", "on_hand_qty": "3"},
+    "suppressions": {"store_id": "S1", "sku_id": "K1", "reason": "cannot sell it", "requested_by": "salesforce",
+                     "expires_on": str(DAY + timedelta(days=30))},
 }
 NOT_OF_KIND = {"integer": "2.5", "decimal": "abc", "boolean": "yes", "timestamp": "noon", "date": "03/02/2025"}
 # For each value rule ("column: rule"), the changes to a good row that break it and nothing else.
@@ -40,6 +42,7 @@ BREAKING = {
     "line_number: greater_than_or_equal_to(1)": {"line_number": "0"},
     "quantity: not_equal_to(0)": {"quantity": "0", "line_amount": "0.00"},  # a zero amount keeps the signs agreeing
     "on_hand_qty: greater_than_or_equal_to(0)": {"on_hand_qty": "-1"},
+    "requested_by: isin(['retailer_app', 'salesforce', 'crm_email'])": {"requested_by": "email"},
 }
 
 
@@ -52,9 +55,11 @@ def breaking_rows(contract: Contract) -> tuple[list[dict], set[str]]:
         nonlocal n
         n += 1
         row = {**good, **changes}
-        for key in contract.unique:  # a fresh key, so that only the intended rule breaks
-            if key not in changes and contract.columns[contract.names.index(key)].kind == "string":
-                row[key] = f"{good[key]}-{n}"
+        # A fresh key (its first text part left unchanged made new), so that only the intended rule breaks.
+        fresh = next((k for k in contract.unique
+                      if k not in changes and contract.columns[contract.names.index(k)].kind == "string"), None)
+        if fresh is not None:
+            row[fresh] = f"{good[fresh]}-{n}"
         return row
 
     for c in contract.columns:
@@ -73,6 +78,11 @@ def breaking_rows(contract: Contract) -> tuple[list[dict], set[str]]:
             later = DAY + timedelta(days=1)
             rows.append(variant(**{c.name: f"{later}T10:00:00Z" if c.kind == "timestamp" else str(later)}))
             broken.add(f"{c.name}: {ON_PARTITION_DAY}")
+        if c.days_after_partition is not None:  # the day itself, and one day past the last allowed
+            rule = c.days_after_partition
+            for outside in (0, rule.last + 1):
+                rows.append(variant(**{c.name: str(DAY + timedelta(days=outside))}))
+            broken.add(f"{c.name}: {rule.label}")
     rows.append(dict(good))
     broken.add(f"{contract.key_label}: {DUPLICATE}")
     if contract.same_sign is not None:

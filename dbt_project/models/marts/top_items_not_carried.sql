@@ -1,9 +1,11 @@
 {{ config(meta={'window_column': 'as_of_date'}) }}
 
 {#-
-  The central result (spec §2, rules 6-9): one row per as-of day, store and recommended item.
+  The central result (spec §2, rules 6-10): one row per as-of day, store and recommended item.
   A candidate store is active at D and has an inventory snapshot for D; it is offered its market's
-  top sellers that it does not carry (on_hand_qty > 0) and may sell (beer_wine: no spirits).
+  top sellers that it does not carry (on_hand_qty > 0), may sell (beer_wine: no spirits) and no
+  consumer has suppressed for D (spec §6). Suppressed items go before store_rank is given, so the
+  store gets its next item instead; market_rank is the market's and does not change.
   Every consumer export selects from here and nowhere else.
 -#}
 with
@@ -64,8 +66,23 @@ offered as (
     where not (active_stores.license_type = 'beer_wine' and items.category = 'spirits')
 ),
 
-recommendable as (
+-- Rule 10: a request published on or before D that has not expired by D (expires_on is the last day).
+suppressed as (
+    select distinct offered.as_of_date, offered.store_id, offered.sku_id
+    from offered
+    inner join {{ ref('stg_suppressions') }} as suppressions
+        on suppressions.store_id = offered.store_id
+        and suppressions.sku_id = offered.sku_id
+        and suppressions.requested_on <= offered.as_of_date
+        and suppressions.expires_on >= offered.as_of_date
+),
+
+not_carried as (
     {{ anti_join('offered', 'carried', ['as_of_date', 'store_id', 'sku_id']) }}
+),
+
+recommendable as (
+    {{ anti_join('not_carried', 'suppressed', ['as_of_date', 'store_id', 'sku_id']) }}
 ),
 
 final as (

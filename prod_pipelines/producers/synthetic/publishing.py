@@ -7,9 +7,11 @@ and some orders days arrive split into two or three files.
 
 from datetime import date
 
-from prod_pipelines.landing.contracts import CONTRACTS, FEEDS
+from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.producers.synthetic.writers import FORMATS
 
+# The upstream producers' feeds; suppressions come from the consumers (spec §6), not from this generator.
+FEEDS = ("stores", "products", "orders", "inventory")
 ORDERS_PARTS = (1, 2, 1, 3)
 
 
