@@ -13,20 +13,20 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
-
 from prod_pipelines.dbt.commands import dbt_cli_args, subprocess_command
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.landing.loader import ensure_tables, load_range
 from prod_pipelines.partitions import window_of
-from prod_pipelines.settings import DBT_PROJECT_DIR
+from prod_pipelines.settings import DBT_PROJECT_DIR, Settings
+from prod_pipelines.warehouse import Warehouse
 
 
 def ingest(warehouse: Path, landing_dir: Path, start: date, end: date) -> int:
     """Loads every feed's partitions [start, end] like the raw assets do; returns the rows accepted."""
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     accepted = 0
-    with duckdb.connect(str(warehouse)) as conn:
+    # Capped like the raw assets' connections (Settings.duckdb_limits), so both ways ingest alike.
+    with Warehouse(path=str(warehouse), **Settings.from_env().duckdb_limits).connect() as conn:
         for contract in CONTRACTS.values():
             ensure_tables(conn, contract)
             result = load_range(conn, contract, landing_dir, days)
