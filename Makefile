@@ -8,12 +8,14 @@ DATA_DIR ?= $(CURDIR)/data
 RUN_START ?= 2025-01-01
 RUN_END ?= 2025-04-10
 RUN_SCALE ?= 0.1
+# What the export contracts are compared with: the previous commit; a pull request's CI passes origin/main.
+CONTRACTS_BASE ?= HEAD~1
 
 export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export PROD_PIPELINES_DATA_DIR := $(DATA_DIR)
 
-.PHONY: install lock lint browser run test dev docs bench clean
+.PHONY: install lock lint contracts browser run test dev docs bench clean
 
 $(BIN)/prod-pipelines: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +41,13 @@ lint: install
 	cd dbt_project && DBT_ENV_PRIVATE_RUN_JSONSCHEMA_VALIDATIONS=True ../$(BIN)/dbt parse --quiet \
 	  --warn-error-options '{"error": ["Deprecations"]}' --target-path $(CURDIR)/.tmp_lint_target --log-path $(CURDIR)/.tmp_lint_target
 	rm -rf .tmp_lint_target
+	$(MAKE) --no-print-directory contracts
+
+# Fails when a change breaks an export version a consumer is pinned to, naming the consumers (docs/runbook.md).
+contracts: install
+	@if git rev-parse --verify -q '$(CONTRACTS_BASE)^{commit}' >/dev/null; then \
+	  $(BIN)/prod-pipelines contracts --against '$(CONTRACTS_BASE)'; \
+	else echo "contracts: $(CONTRACTS_BASE) is not a revision here (a shallow clone?); nothing to compare with"; fi
 
 run: install
 	$(BIN)/prod-pipelines seed --start $(RUN_START) --end $(RUN_END) --scale $(RUN_SCALE)

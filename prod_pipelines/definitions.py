@@ -54,7 +54,9 @@ def _build(settings: Settings) -> dg.Definitions:
     dbt_models = build_dbt_assets(partitions)
     consumers = all_consumers()
     raw_assets = build_raw_assets(partitions)
-    export_keys = [get_asset_key_for_model([dbt_models], c.export_model) for c in consumers]
+    # Each consumer's pinned version of its export (a versioned export's other versions are built, not sent).
+    export_keys = [dg.AssetKey.from_user_string(c.export_asset) for c in consumers]
+    assert set(export_keys) <= dbt_models.keys, f"exports not among the dbt assets: {export_keys}"
     # The raw feeds (their loads), the exports and the day's figures; every dbt test on the marts and
     # exports must have judged the day.
     verdicts = build_verdict_asset(

@@ -4,7 +4,7 @@
         0
     {%- else -%}
         {%- set found = [] -%}
-        {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == relation.identifier -%}
+        {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.alias == relation.identifier and node.schema == relation.schema -%}
             {%- do found.append(node.config.meta.get('max_store_rank')) -%}
         {%- endfor -%}
         {%- if found | length != 1 or found[0] is none -%}

@@ -41,14 +41,16 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey,
         deps=[export_key, verdict_key],
         check_specs=[dg.AssetCheckSpec("newest_day_delivered", asset=key, description=(
             "The consumer holds the newest day judged; when it does not, the held-back days and why."))],
-        description=(f"Delivers the newest complete day of {consumer.export_model} to {consumer.name} "
+        description=(f"Delivers the newest complete day of {consumer.export_label} to {consumer.name} "
                      f"({consumer.destination}); never re-sends history. SLA: {consumer.sla}."),
         owners=[consumer.owner],
         kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination.split("_")[0]},
         tags={"tier": "gold", "consumer": consumer.name},
         metadata={**({"dagster/column_schema": schema}
                      if (schema := column_schema(export_key.to_user_string())) else {}),
-                  "export": consumer.export_model, "destination": consumer.destination, "sla": consumer.sla,
+                  "export": consumer.export_asset, "export_version": consumer.export_label,
+                  "retired_on": consumer.deprecation_date or "", "destination": consumer.destination,
+                  "sla": consumer.sla,
                   "send_on": consumer.send_on, "key": ", ".join(consumer.key),
                   "max_change_share": consumer.max_change_share},
         required_resource_keys={"warehouse", target_key},
@@ -63,12 +65,12 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey,
             context.log.warning(f"{consumer.name}: held back for every consumer: "
                                 + " | ".join(f"{v.day}: {v.reason_text}" for v in held_back))
         if partition is None:  # e.g. the weekly email before the first Monday: nothing is due, nothing is sent
-            context.log.info(f"{consumer.name}: no complete day of {consumer.export_model} to deliver yet")
+            context.log.info(f"{consumer.name}: no complete day of {consumer.export_label} to deliver yet")
             yield _held_back_check(key, consumer, None, held)
             return
         destination = getattr(context.resources, target_key).build()
         is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
-        table = f"exports.{consumer.export_model}"
+        table = consumer.export_relation
         with context.resources.warehouse.connect() as conn:
             rows = conn.sql(f"select * from {table} where as_of_date = ? order by all",
                             params=[partition]).to_arrow_table()

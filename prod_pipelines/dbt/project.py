@@ -48,6 +48,12 @@ def models(layers: tuple[str, ...] = LAYERS) -> Iterator[Mapping[str, Any]]:
     yield from sorted(nodes, key=lambda n: (layers.index(layer_of(n)), n["name"]))
 
 
+def asset_path(node: Mapping[str, Any]) -> str:
+    """`<layer>/<model>`, the model's asset key; a versioned model is keyed by its relation name (alias),
+    so version 1 of an export keeps the unversioned key and `<export>_v2` gets its own asset."""
+    return f"{layer_of(node)}/{node['alias'] if node.get('version') is not None else node['name']}"
+
+
 def window_column(node: Mapping[str, Any]) -> str:
     """The column holding a model's as-of day, which a partition window replaces (`meta.window_column`)."""
     return node["config"]["meta"]["window_column"]

@@ -13,11 +13,11 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
 
 from prod_pipelines.catalog.columns import column_lineage, column_schema
-from prod_pipelines.dbt.project import layer_of
+from prod_pipelines.dbt.project import asset_path, layer_of
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """`raw/<table>` for sources, `<layer>/<model>` for models; owner and tier from `meta`.
+    """`raw/<table>` for sources, `<layer>/<model>` for models (`project.asset_path`); owner and tier from `meta`.
 
     With `partitions_def`, every dbt test becomes a check judged per day (see assets/dbt_checks.py),
     described by its YAML `description`. No check stops the run: the day verdict holds back the
@@ -39,7 +39,7 @@ class LayeredTranslator(DagsterDbtTranslator):
     def get_asset_key(self, props: Mapping[str, Any]) -> dg.AssetKey:
         if props["resource_type"] == "source":
             return dg.AssetKey([props["source_name"], props["name"]])
-        return dg.AssetKey([layer_of(props), props["name"]])
+        return dg.AssetKey.from_user_string(asset_path(props))
 
     def get_group_name(self, props: Mapping[str, Any]) -> str | None:
         return layer_of(props) if props["resource_type"] == "model" else None

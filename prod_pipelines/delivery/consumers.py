@@ -1,4 +1,9 @@
-"""The consumers, read from the exports' dbt YAML `meta.consumer` (one export, one consumer)."""
+"""The consumers, read from the exports' dbt YAML `meta.consumer` (one export, one consumer).
+
+A versioned export (dbt model versions) is built in every version it declares, but its consumer is
+sent only the version it is pinned to (`meta.consumer.version`): a new shape runs beside the old
+one until the consumer moves (docs/runbook.md, "Changing an export").
+"""
 
 from __future__ import annotations
 
@@ -22,6 +27,15 @@ class Consumer:
     key: tuple[str, ...]  # the columns of the consumer's external id
     deadline_cron: str  # the SLA: by each tick, the newest partition must have been delivered
     max_change_share: float | None = None  # the blast-radius limit, when not the default
+    export_version: int | None = None  # the version of the export the consumer is pinned to
+    export_relation: str = ""  # `schema.table` of that version in the warehouse
+    export_asset: str = ""  # that version's asset key, `exports/<table>`
+    deprecation_date: str | None = None  # when the pinned version is retired, if it is
+
+    @property
+    def export_label(self) -> str:
+        """`exp_x` or `exp_x v2`: the export as people name it."""
+        return self.export_model + ("" if self.export_version is None else f" v{self.export_version}")
 
     def sends_for(self, weekday: int) -> bool:
         return self.send_on == "daily" or WEEKDAYS[self.send_on] == weekday
@@ -32,30 +46,55 @@ REQUIRED = ("name", "destination", "key", "sla", "deadline_cron", "send_on")
 
 def consumers_from_manifest(manifest: Mapping[str, Any]) -> list[Consumer]:
     """Every export model with its consumer, declared whole in the export's YAML: nothing is defaulted here."""
-    consumers = []
+    versions: dict[str, dict[int | None, Mapping[str, Any]]] = {}
     for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node["fqn"][1:2] != ["exports"]:
-            continue
-        meta = node.get("meta", {})
-        declared = meta.get("consumer")
-        if not isinstance(declared, dict) or not declared.get("name"):
-            raise ValueError(f"export {node['name']} must declare exactly one consumer under meta.consumer")
-        missing = [f for f in REQUIRED if not declared.get(f)] + ([] if meta.get("owner") else ["owner (meta.owner)"])
-        if missing:
-            raise ValueError(f"export {node['name']}: meta.consumer does not declare {', '.join(missing)}")
-        send_on = declared["send_on"]
-        if send_on != "daily" and send_on not in WEEKDAYS:
-            raise ValueError(f"export {node['name']}: send_on must be 'daily' or a weekday, not {send_on!r}")
-        consumers.append(Consumer(
-            name=declared["name"], export_model=node["name"], owner=meta["owner"],
-            destination=declared["destination"], sla=declared["sla"], send_on=send_on, key=tuple(declared["key"]),
-            deadline_cron=declared["deadline_cron"],
-            max_change_share=declared.get("max_change_share")))
+        if node["resource_type"] == "model" and node["fqn"][1:2] == ["exports"]:
+            versions.setdefault(node["name"], {})[_version(node)] = node
+    consumers = [_consumer(name, by_version) for name, by_version in versions.items()]
     names = [c.name for c in consumers]
     duplicated = {n for n in names if names.count(n) > 1}
     if duplicated:
         raise ValueError(f"consumer(s) {sorted(duplicated)} are served by more than one export")
     return sorted(consumers, key=lambda c: c.name)
+
+
+def pinned_version(declared: Mapping[str, Any]) -> int | None:
+    """The export version a consumer declaration is pinned to (None for an unversioned export)."""
+    pin = declared.get("version")
+    return None if pin is None else int(pin)
+
+
+def _version(node: Mapping[str, Any]) -> int | None:
+    return None if node.get("version") is None else int(node["version"])
+
+
+def _consumer(name: str, by_version: Mapping[int | None, Mapping[str, Any]]) -> Consumer:
+    metas = [node["config"].get("meta", {}) for node in by_version.values()]
+    meta = metas[0]
+    declared = meta.get("consumer")
+    if any(m.get("consumer") != declared for m in metas):
+        raise ValueError(f"export {name}: declare meta.consumer once, on the model, not per version")
+    if not isinstance(declared, dict) or not declared.get("name"):
+        raise ValueError(f"export {name} must declare exactly one consumer under meta.consumer")
+    missing = [f for f in REQUIRED if not declared.get(f)] + ([] if meta.get("owner") else ["owner (meta.owner)"])
+    if missing:
+        raise ValueError(f"export {name}: meta.consumer does not declare {', '.join(missing)}")
+    send_on = declared["send_on"]
+    if send_on != "daily" and send_on not in WEEKDAYS:
+        raise ValueError(f"export {name}: send_on must be 'daily' or a weekday, not {send_on!r}")
+    pin = pinned_version(declared)
+    if pin not in by_version:
+        built = ", ".join(f"v{v}" for v in sorted(v for v in by_version if v is not None)) or "none"
+        raise ValueError(f"consumer {declared['name']} is pinned to {name} "
+                         + ("without a version" if pin is None else f"v{pin}")
+                         + f", which the export does not declare (versions: {built})")
+    node = by_version[pin]
+    return Consumer(
+        name=declared["name"], export_model=name, owner=meta["owner"],
+        destination=declared["destination"], sla=declared["sla"], send_on=send_on, key=tuple(declared["key"]),
+        deadline_cron=declared["deadline_cron"], max_change_share=declared.get("max_change_share"),
+        export_version=pin, export_relation=project.relation(node), export_asset=project.asset_path(node),
+        deprecation_date=str(node["deprecation_date"])[:10] if node.get("deprecation_date") else None)
 
 
 def consumers() -> list[Consumer]:

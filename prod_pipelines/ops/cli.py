@@ -102,6 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     canary.add_argument("--format", choices=("table", "json"), default="table")
     canary.set_defaults(command=_canary)
 
+    contracts = sub.add_parser("contracts", help="fail when a change breaks an export version a consumer is pinned "
+                               "to; names the consumers (CI: --against origin/main)")
+    contracts.add_argument("--against", required=True, metavar="REVISION|MANIFEST",
+                           help="what is deployed: a git revision (origin/main, HEAD~1) or a saved manifest.json")
+    contracts.set_defaults(command=_contracts)
+
     prepare = sub.add_parser("prepare", help="parse the dbt project into its manifest (an image's build step; "
                                              "loading the definitions then starts no dbt process)")
     prepare.set_defaults(command=_prepare)
@@ -254,6 +260,16 @@ def _canary(args: argparse.Namespace, settings: Settings) -> int:
     diff = canary.compare(settings, args.date)
     print(json.dumps(diff, indent=1) if args.format == "json" else canary.table(diff))
     return 0
+
+
+def _contracts(args: argparse.Namespace, _settings: Settings) -> int:
+    from prod_pipelines.dbt.baseline import baseline_manifest
+    from prod_pipelines.dbt.project import manifest
+    from prod_pipelines.delivery.export_contracts import compare, report
+
+    findings = compare(baseline_manifest(args.against), manifest(), date.today())
+    print(f"Export contracts against {args.against}:\n{report(findings)}")
+    return 1 if any(f.breaking for f in findings) else 0
 
 
 def _prepare(args: argparse.Namespace, settings: Settings) -> int:

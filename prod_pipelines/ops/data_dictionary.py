@@ -28,12 +28,12 @@ def render() -> str:
         lines += [f"## {layer}", ""]
         for node in project.models((layer,)):
             meta = node["config"].get("meta", {})
-            lines += [f"### {node['schema']}.{node['name']}", "", " ".join(node["description"].split()), ""]
+            lines += [f"### {project.relation(node)}", "", " ".join(node["description"].split()), ""]
             owner = meta.get("owner", "")
             consumer = meta.get("consumer")
             lines += [f"Owner: {owner}" + (f"; consumer: {consumer['name']} ({consumer['destination']}, "
-                                           f"{consumer['sla']})" if consumer else ""), ""]
-            schema = column_schema(f"{layer}/{node['name']}", node["columns"])
+                                           f"{consumer['sla']})" if consumer else "") + _version_note(node), ""]
+            schema = column_schema(project.asset_path(node), node["columns"])
             if schema is not None:
                 lines += ["| column | type | description |", "|---|---|---|"]
                 lines += [f"| `{c.name}` | {c.type} | {' '.join((c.description or '').split())} |"
@@ -43,6 +43,16 @@ def render() -> str:
             if checks:
                 lines += [f"Checks: {', '.join(f'`{t}`' for t in checks)}", ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _version_note(node: dict) -> str:
+    """For a versioned export: its version, the latest, and the version its consumer is pinned to."""
+    if node.get("version") is None:
+        return ""
+    pinned = (node["config"].get("meta", {}).get("consumer") or {}).get("version")
+    retired = f", retires on {str(node['deprecation_date'])[:10]}" if node.get("deprecation_date") else ""
+    return (f"; version {node['version']} of {node['name']} (latest: v{node['latest_version']}; "
+            f"consumer pinned to v{pinned}{retired})")
 
 
 def write() -> None:

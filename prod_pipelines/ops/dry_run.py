@@ -18,7 +18,7 @@ def print_plan(settings: Settings, start: date, end: date, feeds: list[str] | No
     print(f"Dry run: partitions {start}..{end} ({days} day{'s' * (days > 1)}) in one run; nothing is changed.\n")
     reloaded = feeds or list(CONTRACTS)
     tables = [(f"raw/{f}", f"raw.{f}", "dt") for f in reloaded] + [
-        (f"{project.layer_of(n)}/{n['name']}", project.relation(n), project.window_column(n))
+        (project.asset_path(n), project.relation(n), project.window_column(n))
         for n in project.models() if n["config"]["materialized"] != "view"]
     if not settings.warehouse_path.exists():
         print(f"The warehouse {settings.warehouse_path} does not exist yet: every table would be created.")

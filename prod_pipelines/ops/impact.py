@@ -156,7 +156,7 @@ def _in_graph_order(assets: list[str]) -> list[str]:
 
 def _feeds(parent, child) -> bool:
     """A consumer is fed by its export; its other parent, the day verdict, only gates which day it gets."""
-    return not _is_consumer(child) or parent.key.path[-1] == str(child.metadata["export"])
+    return not _is_consumer(child) or parent.key.to_user_string() == str(child.metadata["export"])
 
 
 def _is_consumer(node) -> bool:
@@ -168,7 +168,7 @@ def _consumer(node) -> dict:
             "owners": list(node.owners), "destination": str(node.metadata["destination"]),
             "sla": str(node.metadata["sla"]),
             "exports": sorted(p.to_user_string() for p in node.parent_keys
-                              if p.path[-1] == str(node.metadata["export"]))}
+                              if p.to_user_string() == str(node.metadata["export"]))}
 
 
 def _describe(node) -> dict:
