@@ -69,7 +69,7 @@ def _version(node: Mapping[str, Any]) -> int | None:
 
 
 def _consumer(name: str, by_version: Mapping[int | None, Mapping[str, Any]]) -> Consumer:
-    metas = [node["config"].get("meta", {}) for node in by_version.values()]
+    metas = [node.get("meta", {}) for node in by_version.values()]
     meta = metas[0]
     declared = meta.get("consumer")
     if any(m.get("consumer") != declared for m in metas):

@@ -63,7 +63,7 @@ def pins(manifest: Mapping[str, Any]) -> dict[str, VersionKey]:
     pinned = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] == "model" and node["fqn"][1:2] == ["exports"]:
-            declared = node["config"].get("meta", {}).get("consumer") or {}
+            declared = node.get("meta", {}).get("consumer") or {}
             if declared.get("name"):
                 pinned[declared["name"]] = (node["name"], pinned_version(declared) or 1)
     return pinned

@@ -133,7 +133,7 @@ def test_every_consumer_is_pinned_to_a_version_of_its_export():
 
 def test_a_pin_to_a_version_the_export_does_not_declare_is_refused_with_the_consumer_named():
     changed = copy.deepcopy(manifest())
-    changed["nodes"][V1]["config"]["meta"]["consumer"]["version"] = 3
+    changed["nodes"][V1]["meta"]["consumer"]["version"] = 3
     with pytest.raises(ValueError, match=rf"consumer retailer_app is pinned to {EXPORT} v3, .*versions: v1\)"):
         consumers_from_manifest(changed)
 
@@ -176,7 +176,7 @@ def test_a_version_nobody_is_pinned_to_may_change_and_retire():
         v2 = copy.deepcopy(nodes[V1]) | {"unique_id": V1.replace("v1", "v2"), "version": 2}
         nodes[v2["unique_id"]] = v2
         for node in (nodes[V1], v2):
-            node["config"]["meta"]["consumer"] = nodes[V1]["config"]["meta"]["consumer"] | {"version": 2}
+            node["meta"]["consumer"] = nodes[V1]["meta"]["consumer"] | {"version": 2}
         del nodes[V1]["columns"]["rank"]
 
     assert sorted(findings(move_then_change_v1)) == [
