@@ -10,12 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from prod_pipelines import definitions
 from prod_pipelines.automation.failures import failed_error_checks, step_failure_text
+from prod_pipelines.compat import execute_as_code_location
 from prod_pipelines.delivery.guard import APPROVE_TAG
 from prod_pipelines.partitions import range_tags
-from prod_pipelines.settings import DAGSTER_PG_URL_VAR, Settings
+from prod_pipelines.settings import DAGSTER_PG_URL_VAR, REPO_ROOT, Settings
 
 INSTANCE_TEMPLATES = Path(__file__).with_name("instance")
 PID_TAG, HOST_TAG = "prod_pipelines/pid", "prod_pipelines/host"
@@ -45,6 +47,12 @@ def prepare_dagster_home(settings: Settings) -> Path:
         instance.get_run_records(limit=1)
         instance.dispose()
     return home
+
+
+def code_location() -> str:
+    """The name `workspace.yaml` gives the code location: CLI runs are filed under it, like the UI's."""
+    entry = yaml.safe_load((REPO_ROOT / "workspace.yaml").read_text())["load_from"][0]["python_module"]
+    return entry["location_name"]
 
 
 def open_instance(settings: Settings) -> dg.DagsterInstance:
@@ -107,8 +115,9 @@ def _alive(pid: int) -> bool:
 def _execute(instance: dg.DagsterInstance, job, tags: dict[str, str], selection=None) -> RunOutcome:
     mark_killed_runs_failed(instance)
     tags = {**tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
-    with dg.execute_job(job, instance=instance, tags=tags, raise_on_error=False, run_config=QUIET,
-                        asset_selection=sorted(selection, key=str) if selection else None) as result:
+    with execute_as_code_location(job, instance, location_name=code_location(), module_name=definitions.__name__,
+                                  working_directory=str(REPO_ROOT), tags=tags, run_config=QUIET,
+                                  asset_selection=selection) as result:
         failed_checks = failed_error_checks(result.all_events)
         lines = [step_failure_text(e) for e in result.all_events if e.is_step_failure]
         lines += [f"check failed: {c.text()} (the day is held back for every consumer)" for c in failed_checks]

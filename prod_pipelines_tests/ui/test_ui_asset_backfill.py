@@ -34,6 +34,10 @@ LAUNCH = """mutation Launch($params: LaunchBackfillParams!) {
   }
 }"""
 PARTITIONED_ASSETS = """{ assetNodes { assetKey { path } isPartitioned } }"""
+JOB_RUNS = """{ pipelineOrError(params: {pipelineName: "pipeline", repositoryName: "__repository__",
+                                       repositoryLocationName: "prod_pipelines"}) {
+  ... on Pipeline { pipelineSnapshotId runs { runId pipelineSnapshotId
+                                              repositoryOrigin { repositoryLocationName repositoryName } } } } }"""
 
 
 def days(first: date, last: date) -> list[str]:
@@ -76,6 +80,23 @@ def assert_every_run_succeeded_inside(runs: list[dg.DagsterRun], first: date, la
         assert first.isoformat() <= start <= end <= last.isoformat(), f"run {run.run_id} ran {start}..{end}"
 
 
+def assert_cli_runs_are_runs_of_the_job(url: str, home: Path) -> None:
+    """A CLI backfill is listed under Jobs -> pipeline -> Runs (and so on the timeline), filed under the
+    code location, and re-executes without "may be a different version": same origin, same snapshot."""
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        cli_runs = [r.run_id for r in instance.get_runs()]
+    finally:
+        instance.dispose()
+    assert len(cli_runs) == 1
+    job = graphql(url, JOB_RUNS)["pipelineOrError"]
+    listed = {r["runId"]: r for r in job["runs"]}
+    assert set(cli_runs) <= listed.keys(), f"CLI runs missing from the job's runs: {cli_runs} vs {list(listed)}"
+    run = listed[cli_runs[0]]
+    assert run["repositoryOrigin"] == {"repositoryLocationName": "prod_pipelines", "repositoryName": "__repository__"}
+    assert run["pipelineSnapshotId"] == job["pipelineSnapshotId"]
+
+
 def delivered(data_dir: Path) -> dict[str, date]:
     return dict(query(data_dir, "select consumer, max(partition_date) from delivery.syncs "
                                 "where status = 'succeeded' group by 1"))
@@ -96,6 +117,8 @@ def test_an_asset_selection_backfill_of_the_last_7_days_succeeds_and_delivers_on
                 data_dir=data_dir, start_date=START)
     with dagster_ui(data_dir, START) as ui:
         assert graphql(ui.url, "{ shouldShowNux }")["shouldShowNux"] is False, "the newsletter modal would greet users"
+        if warehouse == "populated":
+            assert_cli_runs_are_runs_of_the_job(ui.url, ui.dagster_home)
         runs = wait_for_backfill(ui.dagster_home, launch_asset_backfill(ui.url, *RANGE))
     assert_every_run_succeeded_inside(runs, *RANGE)
     assert len(runs) == 1, "single-run backfill policies and same-day dependencies make one run of the range"
