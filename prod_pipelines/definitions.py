@@ -63,7 +63,8 @@ def _build(settings: Settings) -> dg.Definitions:
         partitions, upstream=[*(a.key for a in raw_assets), *export_keys,
                               get_asset_key_for_model([dbt_models], QUALITY_MODEL)],
         required_checks=[k for k in dbt_models.check_keys if k.asset_key.path[0] in ("marts", "exports")])
-    destinations = [build_destination_asset(c, key, verdicts.key)
+    targets = {c.name: target_for(c, settings) for c in consumers}  # in dev, a local file drop unless a URL is set
+    destinations = [build_destination_asset(c, key, verdicts.key, targets[c.name].kind)
                     for c, key in zip(consumers, export_keys, strict=True)]
     freshness = freshness_checks(raw_assets, consumers)
     # The job's partitions are the assets' own (every partitioned asset shares `partitions`).
@@ -88,7 +89,7 @@ def _build(settings: Settings) -> dg.Definitions:
             "warehouse": Warehouse.of(settings),
             "dbt": DbtCliResourceWithoutVersionProbe(project_dir=DBT_PROJECT, dbt_executable=DBT_EXECUTABLE,
                                                      target=settings.dbt_target),
-            **{resource_key(consumer): target_for(consumer, settings) for consumer in consumers},
+            **{resource_key(consumer): targets[consumer.name] for consumer in consumers},
             "alerts": alert_sink(settings),
         },
         executor=dg.in_process_executor,

@@ -30,8 +30,13 @@ def delivery_key(consumer: Consumer) -> dg.AssetKey:
     return dg.AssetKey(["destinations", consumer.name])
 
 
-def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey,
-                            verdict_key: dg.AssetKey) -> dg.AssetsDefinition:
+KIND_TAGS = {"file_drop": "parquet", "http_api": "http", "postgres": "postgres"}  # the UI's kind badges
+
+
+def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict_key: dg.AssetKey,
+                            kind: str) -> dg.AssetsDefinition:
+    """`kind` is the destination this environment sends to, which in dev may be a local file drop
+    standing in for the consumer's production destination (`consumer.destination`)."""
     target_key = resource_key(consumer)
     key = delivery_key(consumer)
 
@@ -42,14 +47,16 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey,
         check_specs=[dg.AssetCheckSpec("newest_day_delivered", asset=key, description=(
             "The consumer holds the newest day judged; when it does not, the held-back days and why."))],
         description=(f"Delivers the newest complete day of {consumer.export_label} to {consumer.name} "
-                     f"({consumer.destination}); never re-sends history. SLA: {consumer.sla}."),
+                     f"({kind}" + ("" if kind == consumer.destination else f" here; {consumer.destination} in "
+                                   "production") + f"); never re-sends history. SLA: {consumer.sla}."),
         owners=[consumer.owner],
-        kinds={"parquet"} if consumer.destination == "file_drop" else {consumer.destination.split("_")[0]},
+        kinds={KIND_TAGS[kind]},
         tags={"tier": "gold", "consumer": consumer.name},
         metadata={**({"dagster/column_schema": schema}
                      if (schema := column_schema(export_key.to_user_string())) else {}),
                   "export": consumer.export_asset, "export_version": consumer.export_label,
-                  "retired_on": consumer.deprecation_date or "", "destination": consumer.destination,
+                  "retired_on": consumer.deprecation_date or "", "destination": kind,
+                  "production_destination": consumer.destination,
                   "sla": consumer.sla,
                   "send_on": consumer.send_on, "key": ", ".join(consumer.key),
                   "max_change_share": consumer.max_change_share},

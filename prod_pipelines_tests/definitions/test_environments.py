@@ -39,6 +39,12 @@ def test_only_configuration_differs_between_environments(tmp_path):
     prod = build_definitions(settings_for("prod", tmp_path, DUMMY_SECRETS))
     assert dev.resources["destination_salesforce"].kind == "file_drop"
     assert prod.resources["destination_salesforce"].kind == "http_api"
+    kinds = lambda d: {k.path[-1]: d.resolve_asset_graph().get(k).kinds  # noqa: E731
+                       for k in d.resolve_asset_graph().get_all_asset_keys() if k.path[0] == "destinations"}
+    assert kinds(dev) == {c: {"parquet"} for c in ("crm_email", "retailer_app", "salesforce")}  # what dev writes
+    assert kinds(prod) == {"crm_email": {"postgres"}, "retailer_app": {"parquet"}, "salesforce": {"http"}}
+    with_crm = build_definitions(settings_for("dev", tmp_path, {"PROD_PIPELINES_SALESFORCE_URL": "http://127.0.0.1:9"}))
+    assert kinds(with_crm)["salesforce"] == {"http"}
     assert prod.resources["dbt"].target == "prod" and dev.resources["dbt"].target == "dev"
     arrival = lambda d: next(s for s in d.sensors if s.name == "arrival_sensor").default_status  # noqa: E731
     assert arrival(dev) == dg.DefaultSensorStatus.STOPPED and arrival(prod) == dg.DefaultSensorStatus.RUNNING
