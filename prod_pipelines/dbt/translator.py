@@ -14,14 +14,17 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 
 from prod_pipelines.catalog.columns import column_lineage, column_schema
 from prod_pipelines.dbt.project import asset_path, layer_of
+from prod_pipelines.dbt.test_descriptions import describe
 
 
 class LayeredTranslator(DagsterDbtTranslator):
-    """`raw/<table>` for sources, `<layer>/<model>` for models (`project.asset_path`); owner and tier from `meta`.
+    """`raw/<table>` for sources, `<layer>/<model>` for models (`project.asset_path`); owner and tier
+    from `meta`.
 
     With `partitions_def`, every dbt test becomes a check judged per day (see assets/dbt_checks.py),
-    described by its YAML `description`. No check stops the run: the day verdict holds back the
-    days a failed ERROR test names, and lets the other days of the window through.
+    described by its YAML `description` or its generic test's sentence (dbt/test_descriptions.py).
+    No check stops the run: the day verdict holds back the days a failed ERROR test names, and lets
+    the other days of the window through.
     """
 
     def __init__(self, partitions_def: dg.PartitionsDefinition | None = None):
@@ -34,7 +37,7 @@ class LayeredTranslator(DagsterDbtTranslator):
         if spec is None:
             return None
         return spec._replace(partitions_def=self._partitions_def, blocking=False,
-                             description=manifest["nodes"][unique_id].get("description") or spec.description)
+                             description=describe(manifest["nodes"][unique_id]) or spec.description)
 
     def get_asset_key(self, props: Mapping[str, Any]) -> dg.AssetKey:
         if props["resource_type"] == "source":

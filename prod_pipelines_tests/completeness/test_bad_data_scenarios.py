@@ -43,7 +43,8 @@ def assert_consumers_keep_the_last_good_day(scenario):
 
 
 def assert_held_back_by(scenario, done, check: str) -> dict:
-    """D was computed, judged and held back for every consumer by `check`; returns the check's failing row."""
+    """D was computed, judged and held back for every consumer by `check`; returns the check's failing
+    row, after proving the check shows that row's observed value and bound (what a person acts on)."""
     assert done.returncode != 0 and check in done.stderr and "held back" in done.stderr, done.stderr[-3000:]
     complete, reasons = scenario.verdict()
     assert not complete and any(check in r for r in reasons), reasons
@@ -53,7 +54,13 @@ def assert_held_back_by(scenario, done, check: str) -> dict:
     assert evaluation.severity == dg.AssetCheckSeverity.ERROR
     assert scenario.deliver().returncode == 0
     assert_consumers_keep_the_last_good_day(scenario)
-    return evaluation.metadata["failing_rows_sample"].value[0]
+    failing = evaluation.metadata["failing_rows_sample"].value[0]
+    observed, bound = evaluation.metadata["observed_value"].value, evaluation.metadata["bound"].value
+    assert float(observed.replace(",", "")) == pytest.approx(float(failing["observed_value"]), rel=1e-3)
+    limits = [float(failing[k]) for k in ("lower_bound", "upper_bound") if failing.get(k) not in (None, "None")]
+    assert limits and bound.startswith((">= ", "<= ", "between ", "= ")), bound
+    assert f"observed {observed}, expected {bound}" in evaluation.description
+    return failing
 
 
 def assert_the_next_good_day_is_delivered(scenario):
@@ -92,14 +99,14 @@ def test_inventory_covering_40_percent_of_stores_fails_coverage_and_blocks_deliv
     kept = set(stores[: int(len(stores) * 0.4)])
     scenario.rewrite("inventory", lambda f: f.filter(pl.col("store_id").is_in(kept)))
     failing = assert_held_back_by(scenario, scenario.process_day(), "active_store_coverage")
-    assert failing["as_of_date"] == DAY.isoformat() and float(failing["coverage"]) <= 0.45
+    assert failing["as_of_date"] == DAY.isoformat() and float(failing["observed_value"]) <= 0.45
 
 
 def test_an_inventory_re_keyed_upstream_is_held_back_for_every_consumer_and_the_next_day_flows(scenarios):
     scenario = scenarios("re_keyed_inventory")
     scenario.rewrite("inventory", lambda f: f.with_columns((pl.lit("NEW-") + pl.col("sku_id")).alias("sku_id")))
     failing = assert_held_back_by(scenario, scenario.process_day(), "inventory_unknown_items_near_normal")
-    assert failing["as_of_date"] == DAY.isoformat() and float(failing["observed"]) == 1.0
+    assert failing["as_of_date"] == DAY.isoformat() and float(failing["observed_value"]) == 1.0
     assert float(failing["upper_bound"]) <= 0.05 * 3
     assert_the_next_good_day_is_delivered(scenario)
 
@@ -111,7 +118,7 @@ def test_order_lines_of_unknown_stores_hold_the_day_back(scenarios):
         .otherwise(pl.col("store_id"))
         .alias("store_id")))
     failing = assert_held_back_by(scenario, scenario.process_day(), "order_unknown_stores_near_normal")
-    assert 0.4 < float(failing["observed"]) < 0.6 and float(failing["recent_median"]) == 0.0
+    assert 0.4 < float(failing["observed_value"]) < 0.6 and float(failing["recent_median"]) == 0.0
     assert_the_next_good_day_is_delivered(scenario)
 
 
@@ -119,7 +126,8 @@ def test_a_result_of_unusual_shape_holds_the_day_back(scenarios):
     scenario = scenarios("nothing_on_hand")
     scenario.rewrite("inventory", lambda f: f.with_columns(on_hand_qty=pl.lit("0")))  # every store carries nothing
     failing = assert_held_back_by(scenario, scenario.process_day(), "recommendations_per_store_near_normal")
-    assert float(failing["observed"]) > float(failing["upper_bound"]) >= 2 * float(failing["recent_median"]) * 0.99
+    observed, upper, median = (float(failing[k]) for k in ("observed_value", "upper_bound", "recent_median"))
+    assert observed > upper >= 2 * median * 0.99
     assert_the_next_good_day_is_delivered(scenario)
 
 

@@ -124,6 +124,17 @@ def test_dbt_tests_surface_as_asset_checks_on_their_models(graph):
     assert "exports/exp_salesforce__store_recommendations" in checked
 
 
+def test_every_check_says_what_it_checks(graph):
+    """No "No description provided" in the UI: YAML's description, or the generic test's sentence."""
+    specs = [graph.get_check_spec(k) for k in graph.asset_check_keys]
+    assert all(s.description and "No description" not in s.description for s in specs), [
+        s.key.to_user_string() for s in specs if not s.description]
+    by_name = {s.key.name: s.description for s in specs}
+    assert by_name["salesforce_export_grain_is_unique"] == "On each day, no two rows share (as_of_date, external_id)."
+    assert by_name["daily_units_near_recent"].startswith("The day's total of quantity lies within 0.5x-2.0x")
+    assert by_name["store_lists_change_near_normal"].startswith("Share of stores whose recommended items changed")
+
+
 def test_the_committed_data_dictionary_and_column_lineage_are_current():
     from prod_pipelines.catalog.columns import LINEAGE_FILE
     from prod_pipelines.ops.column_lineage import render_lineage

@@ -1,6 +1,7 @@
 {#-
   Aggregate check: a day's total of `column` within [low, high] x the median of the same weekday
-  over the previous four weeks (when at least two of them exist). Returns the numbers to act on.
+  over the previous four weeks (when at least two of them exist). Returns the numbers to act on
+  (`observed_value` against `lower_bound` and `upper_bound`, the names every check's metadata reads).
 -#}
 {% test daily_total_near_recent(model, column_name, date_column, low=0.5, high=2.0) %}
 with
@@ -23,7 +24,9 @@ judged as (
     group by today.day, today.total
 )
 
-select day, total, recent_median, {{ low }} as low, {{ high }} as high
+select
+    day, total as observed_value, {{ low }} * recent_median as lower_bound, {{ high }} * recent_median as upper_bound,
+    recent_median, weeks_seen
 from judged
 where {{ in_window('day') }} and weeks_seen >= 2
     and (total < {{ low }} * recent_median or total > {{ high }} * recent_median)

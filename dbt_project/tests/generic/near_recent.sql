@@ -54,6 +54,7 @@ bounded as (
     where {{ in_window('as_of_date') }}
 )
 
-select * from bounded
+select as_of_date, observed as observed_value, lower_bound, upper_bound, recent_median, recent_days_seen, floor
+from bounded
 where observed > upper_bound or observed < lower_bound
 {% endtest %}

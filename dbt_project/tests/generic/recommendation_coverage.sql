@@ -56,8 +56,11 @@ judged as (
 )
 
 select
-    as_of_date, active_stores, covered_stores, cast(coverage as decimal(10, 4)) as coverage,
-    cast(recent_median as decimal(10, 4)) as recent_median, {{ min_share }} as min_share, {{ min_ratio_to_recent }} as min_ratio_to_recent
+    as_of_date, cast(coverage as decimal(10, 4)) as observed_value,
+    cast(case when recent_days_seen >= 3 and recent_median_stores >= {{ min_stores }}
+              then greatest({{ min_share }}, {{ min_ratio_to_recent }} * recent_median)
+              else {{ min_share }} end as decimal(10, 4)) as lower_bound,
+    active_stores, covered_stores, cast(recent_median as decimal(10, 4)) as recent_median
 from judged
 where {{ in_window('as_of_date') }}
     and as_of_date >= (select first_order_date from sales_history) + {{ min_history_days - 1 }}

@@ -15,7 +15,9 @@ expected as (
     where {{ in_window('as_of_date') }} and store_rank <= {{ limit }} group by 1
 )
 
-select as_of_date, coalesce(export_rows, 0) as export_rows, coalesce(mart_rows, 0) as mart_rows, {{ limit }} as max_store_rank
+select
+    as_of_date, coalesce(export_rows, 0) as observed_value,
+    coalesce(mart_rows, 0) as lower_bound, coalesce(mart_rows, 0) as upper_bound, {{ limit }} as max_store_rank
 from exported
 full outer join expected using (as_of_date)
 where coalesce(export_rows, 0) <> coalesce(mart_rows, 0)
