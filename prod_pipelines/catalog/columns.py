@@ -32,13 +32,14 @@ def load_lineage() -> dict:
 
 
 def column_schema(asset: str, declared: dict | None = None) -> dg.TableSchema | None:
-    """All of an asset's columns, with the type and description declared in dbt YAML where there is one."""
+    """All of an asset's columns, with the type declared in dbt YAML or else the one DuckDB derives
+    (catalog/column_types.py), and the YAML description where there is one."""
     entry = load_lineage().get(asset)
     if entry is None:
         return None
-    declared = declared or {}
+    declared, derived = declared or {}, entry.get("types", {})
     return dg.TableSchema(columns=[
-        dg.TableColumn(name, (declared.get(name) or {}).get("data_type") or "",
+        dg.TableColumn(name, (declared.get(name) or {}).get("data_type") or derived.get(name, ""),
                        description=(declared.get(name) or {}).get("description") or None)
         for name in entry["columns"]])
 

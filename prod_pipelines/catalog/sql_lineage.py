@@ -55,7 +55,7 @@ def model_lineage(manifest: dict, asset_of: Mapping[str, str], source_columns: M
         if asset in source_columns:
             schema.setdefault(relation[0], {})[relation[1]] = {c: "unknown" for c in source_columns[asset]}
     found = {}
-    for uid in _dependency_order(manifest):
+    for uid in dependency_order(manifest):
         node = manifest["nodes"][uid]
         if not node.get("compiled_code") or uid not in asset_of:
             continue
@@ -130,7 +130,8 @@ def _relation(node: dict) -> tuple[str, str]:
     return node["schema"], node.get("alias") or node.get("identifier") or node["name"]
 
 
-def _dependency_order(manifest: dict) -> list[str]:
+def dependency_order(manifest: dict) -> list[str]:
+    """The model ids of `manifest`, each after the models it selects from."""
     order: list[str] = []
     seen: set[str] = set()
 

@@ -49,6 +49,8 @@ def test_every_asset_has_a_column_schema_and_every_dbt_asset_its_column_lineage(
         node = graph.get(key)
         schema = node.metadata.get("dagster/column_schema")
         assert schema is not None and len(schema.columns) >= 3, f"{key.to_user_string()} has no column schema"
+        untyped = [c.name for c in schema.columns if not c.type]
+        assert not untyped, f"{key.to_user_string()}: no type for {untyped}"  # the UI would show blank types
         if key.path[0] in ("staging", "intermediate", "marts", "exports"):
             lineage = node.metadata.get("dagster/column_lineage")
             assert lineage is not None, f"{key.to_user_string()} has no column lineage"
