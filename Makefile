@@ -4,10 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= $(CURDIR)/data
-# The default demo window: 100 days at scale 0.1 (100 stores, ~10k order lines a day).
-RUN_START ?= 2025-01-01
-RUN_END ?= 2025-04-10
+# The demo lives in the present: the 100 days ending yesterday (dev's partitions, config/dev.yaml), at
+# scale 0.1 (100 stores, ~10k order lines a day). RUN_START / RUN_END (YYYY-MM-DD) choose other days.
 RUN_SCALE ?= 0.1
+RUN_RANGE = $(if $(RUN_START),--start $(RUN_START)) $(if $(RUN_END),--end $(RUN_END))
 # What the export contracts are compared with: the previous commit; a pull request's CI passes origin/main.
 CONTRACTS_BASE ?= HEAD~1
 
@@ -50,8 +50,8 @@ contracts: install
 	else echo "contracts: $(CONTRACTS_BASE) is not a revision here (a shallow clone?); nothing to compare with"; fi
 
 run: install
-	$(BIN)/prod-pipelines seed --start $(RUN_START) --end $(RUN_END) --scale $(RUN_SCALE)
-	$(BIN)/prod-pipelines backfill --start $(RUN_START) --end $(RUN_END)
+	$(BIN)/prod-pipelines seed $(RUN_RANGE) --scale $(RUN_SCALE)
+	$(BIN)/prod-pipelines backfill $(RUN_RANGE)
 
 # The browser tests drive Debian's chromium; install it from the distribution when it is missing.
 browser:

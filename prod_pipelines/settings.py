@@ -9,7 +9,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import yaml
@@ -52,12 +52,13 @@ class Settings:
         data_dir_path = Path(data_dir or env.get(DATA_DIR_VAR) or "data").expanduser().resolve()
         raw_start = env.get(START_DATE_VAR)
         try:
-            start = date.fromisoformat(raw_start) if raw_start else DEFAULT_START_DATE
+            start = date.fromisoformat(raw_start) if raw_start else None
         except ValueError:
             raise ValueError(f"{START_DATE_VAR}={raw_start!r} is not an ISO date (YYYY-MM-DD)") from None
         name = env.get(ENV_VAR) or "dev"
         if name not in ENVIRONMENTS:
             raise ValueError(f"{ENV_VAR}={name!r} is not one of {', '.join(ENVIRONMENTS)}")
+        start = start or configured_start_date(name)
         log_format = env.get(LOG_FORMAT_VAR) or None
         if log_format not in (None, *LOG_FORMATS):
             raise ValueError(f"{LOG_FORMAT_VAR}={log_format!r} is not one of {', '.join(LOG_FORMATS)}")
@@ -134,6 +135,23 @@ class Settings:
         """Makes this process carry these settings (and `extra`, such as DAGSTER_HOME), so the definitions
         that a Dagster run reconstructs in this process read the same data dir back."""
         os.environ.update({**self.as_env(), **extra})
+
+
+def configured_start_date(env: str, today: date | None = None) -> date:
+    """The first daily partition `config/<env>.yaml` names: a date, or `N days ago` (dev's demo lives
+    in the present: its partitions are the last 100 days, the days `make run` seeds)."""
+    value = yaml.safe_load((ENVIRONMENT_CONFIG_DIR / f"{env}.yaml").read_text()).get("start_date", DEFAULT_START_DATE)
+    if isinstance(value, date):
+        return value
+    days, _, unit = str(value).partition(" ")
+    if not days.isdigit() or unit != "days ago":
+        raise ValueError(f"config/{env}.yaml: start_date {value!r} is neither a date nor 'N days ago'")
+    return (today or date.today()) - timedelta(days=int(days))
+
+
+def yesterday() -> date:
+    """The newest day whose data can be complete: the last daily partition."""
+    return date.today() - timedelta(days=1)
 
 
 def process_env(**extra: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from prod_pipelines.settings import DATA_DIR_VAR, REPO_ROOT, Settings
+from prod_pipelines.settings import DATA_DIR_VAR, REPO_ROOT, Settings, yesterday
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,8 +126,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_range(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
-    parser.add_argument("--end", type=date.fromisoformat, required=True, help="last day (inclusive), YYYY-MM-DD")
+    parser.add_argument("--start", type=date.fromisoformat,
+                        help="first day, YYYY-MM-DD (default: the first partition; in dev, 100 days ago)")
+    parser.add_argument("--end", type=date.fromisoformat, help="last day (inclusive), YYYY-MM-DD (default: yesterday)")
 
 
 def _add_approval(parser: argparse.ArgumentParser) -> None:
@@ -135,10 +136,13 @@ def _add_approval(parser: argparse.ArgumentParser) -> None:
                         help="approve, for this run, a delivery beyond the blast-radius limit (names, or 'all')")
 
 
-def _check_range(args: argparse.Namespace, settings: Settings | None = None) -> None:
+def _check_range(args: argparse.Namespace, settings: Settings, *, within_partitions: bool = True) -> None:
+    """Fills the range's defaults (the first partition, yesterday) and refuses a range that cannot run."""
+    args.start = args.start or settings.start_date
+    args.end = args.end or yesterday()
     if args.start > args.end:
         raise ValueError(f"--start {args.start} is after --end {args.end}")
-    if settings and args.start < settings.start_date:
+    if within_partitions and args.start < settings.start_date:
         raise ValueError(f"--start {args.start} is before the first partition {settings.start_date} "
                          f"(set PROD_PIPELINES_START_DATE)")
 
@@ -146,7 +150,7 @@ def _check_range(args: argparse.Namespace, settings: Settings | None = None) -> 
 def _seed(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.producers.synthetic import generate_landing
 
-    _check_range(args)
+    _check_range(args, settings, within_partitions=False)  # a landing zone may hold days before the partitions
     written = generate_landing(settings.data_dir, args.start, args.end, args.scale, seed=args.seed)
     print(f"seeded {settings.landing_dir} for {args.start}..{args.end} at scale {args.scale}: "
           + ", ".join(f"{feed} {rows:,} rows" for feed, rows in written.items()))

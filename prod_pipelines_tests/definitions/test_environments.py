@@ -11,7 +11,8 @@ import pytest
 from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.dbt.project import manifest
 from prod_pipelines.definitions import PIPELINE_JOB, build_definitions
-from prod_pipelines.settings import Settings
+from prod_pipelines.settings import Settings, configured_start_date
+from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.environments import DUMMY_SECRETS, settings_for
 
 
@@ -101,3 +102,21 @@ def test_every_warehouse_connection_takes_the_dbt_targets_memory_cap_and_threads
     reference = duckdb.connect(config={"memory_limit": output["settings"]["memory_limit"]})
     assert cap == (reference.execute("select current_setting('memory_limit')").fetchone()[0], output["threads"])
     reference.close()
+
+
+def test_the_dev_demo_lives_in_the_present_and_production_starts_where_configured(tmp_path):
+    today = date.today()
+    start = lambda env, extra={}: settings_for(env, tmp_path, {**DUMMY_SECRETS, **extra}).start_date  # noqa: E731
+    assert start("dev") == today - timedelta(days=100)  # the days `make run` seeds, up to yesterday
+    assert start("staging") == start("prod") == date(2025, 1, 1)
+    assert start("dev", {"PROD_PIPELINES_START_DATE": "2024-06-01"}) == date(2024, 6, 1)
+    assert configured_start_date("dev", today=date(2026, 3, 1)) == date(2025, 11, 21)
+
+
+def test_seed_and_backfill_default_to_the_partitions_up_to_yesterday(tmp_path):
+    first = date.today() - timedelta(days=3)
+    run_cli("seed", "--scale", "0.01", data_dir=tmp_path, start_date=first)
+    days = sorted(p.name for p in (tmp_path / "landing" / "orders").iterdir())
+    assert days == [f"dt={first + timedelta(days=i)}" for i in range(3)]  # first .. yesterday
+    plan = run_cli("backfill", "--dry-run", data_dir=tmp_path, start_date=first).stdout
+    assert f"{first}..{date.today() - timedelta(days=1)}" in plan, plan

@@ -29,10 +29,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 DOCS_LINEAGE = REPO_ROOT / "docs" / "img" / "lineage.png"
-START, END = date(2025, 1, 1), date(2025, 1, 10)
-# A Monday: when the job includes delivery, even the Mondays-only weekly email has a partition to send.
-ONE_PARTITION = "2025-01-06"
-RANGE = (date(2025, 1, 2), date(2025, 1, 8))
+# The README's steps, literally: the data ends yesterday, as the demo's does (`make run`).
+END = date.today() - timedelta(days=1)
+START = END - timedelta(days=9)
+ONE_PARTITION = END.isoformat()  # "type yesterday's date"
+RANGE = (END - timedelta(days=6), END)  # "the seven days ending yesterday"
 RUN_TIMEOUT = 600  # seconds: two cores, and dbt alone takes ~30 s
 TERMINAL_RUN = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED}
 NAMED_KEYS = ["raw/stores", "raw/products", "raw/orders", "raw/inventory", "marts/top_items_not_carried",
@@ -97,10 +98,7 @@ def open_materialize_dialog(page, ui: UiServer, partitions: str):
     dialog = page.get_by_role("dialog")
     picker = dialog.get_by_role("textbox").first
     picker.wait_for()
-    show_all = dialog.get_by_role("button", name="Show all partitions")
-    if show_all.is_visible():  # the picker hides partitions older than 90 days
-        show_all.click()
-    picker.fill(partitions)
+    picker.fill(partitions)  # no "Show all partitions" first: the demo's days are the picker's recent ones
     picker.press("Enter")
     return dialog
 
@@ -112,6 +110,12 @@ def follow_launch_toast(page, text: str) -> str:
     href = link.get_attribute("href")
     link.click()
     return href.rstrip("/").rsplit("/", 1)[-1]
+
+
+def pick_partition(page, day: str) -> None:
+    """Clicks a day in a check's partition list (the timeline above it labels its last day the same)."""
+    page.get_by_placeholder("Filter by partition…").fill(day)
+    page.get_by_text(day, exact=True).filter(visible=True).last.click()
 
 
 def instance_for(ui: UiServer) -> dg.DagsterInstance:
@@ -259,9 +263,58 @@ def test_the_partition_view_of_one_day_shows_that_days_own_row_count_and_check_r
     passed.wait_for()
     judged = int(re.search(r"\d+", passed.inner_text()).group())
     assert judged >= (RANGE[1] - START).days + 1, f"only {judged} days show a current result"
-    page.get_by_text(ONE_PARTITION, exact=True).first.click()
+    pick_partition(page, ONE_PARTITION)
     observed = page.get_by_role("row").filter(has_text="observed_rows")
     observed.wait_for()
     assert observed.inner_text().split()[-1].replace(",", "") == str(rows)
     assert page.get_by_text("Passed", exact=True).first.is_visible()
     screenshot(page, "partition-view-check")
+
+
+def test_a_failed_check_shows_its_observed_value_and_bound_for_the_day(page, ui):
+    """The README's "Was day D good?": inventory for a tenth of the stores on D fails the coverage
+    check for D only, and its page says by how much (observed value against the bound)."""
+    import polars as pl
+
+    from prod_pipelines.landing.zone import partition_dir, read_as_text
+    from prod_pipelines_tests.support.cli import run_cli
+
+    data_dir = ui.dagster_home.parent
+    folder = partition_dir(data_dir / "landing", "inventory", END)
+    for path in sorted(folder.iterdir()):
+        frame = read_as_text(path, "inventory")
+        stores = sorted(frame["store_id"].unique().to_list())
+        path.unlink()
+        frame.filter(pl.col("store_id").is_in(stores[: max(1, len(stores) // 10)])).write_csv(
+            folder / (path.name.split(".")[0] + ".csv"))
+    done = run_cli("backfill", "--start", START.isoformat(), "--end", END.isoformat(), "--approve-large-change",
+                   "all", data_dir=data_dir, start_date=START, check=False)
+    assert done.returncode != 0 and "active_store_coverage" in done.stderr, done.stderr[-2000:]
+
+    page.goto(f"{ui.url}/assets/marts/top_items_not_carried?view=checks&checkDetail=active_store_coverage")
+    page.get_by_text("Latest execution").first.wait_for()
+    page.get_by_role("tab", name="Partitions").last.click()
+    page.get_by_text(re.compile(r"^Failed \(1\)$")).wait_for()
+    pick_partition(page, END.isoformat())
+    observed = page.get_by_role("row", name=re.compile(r"^observed_value "))
+    observed.wait_for()
+    share = float(observed.inner_text().split()[-1])
+    assert share < 0.2, observed.inner_text()
+    bound = page.get_by_role("row", name=re.compile(r"^bound "))
+    assert bound.inner_text().split(None, 1)[-1].strip() == ">= 0.2", bound.inner_text()
+    screenshot(page, "failed-check-observed-and-bound")
+
+
+def test_the_lineage_downstream_of_raw_inventory_reaches_every_consumer(page, ui):
+    """The README's "before changing an upstream table": raw/inventory → Lineage → Downstream."""
+    page.goto(f"{ui.url}/assets/raw/inventory?view=lineage&lineageScope=downstream&lineageDepth=10")
+    page.locator("svg foreignObject").filter(has_text="stg_inventory").first.wait_for()
+    for _ in range(3):
+        page.get_by_role("button", name="zoom_out").click()
+    page.wait_for_timeout(1000)
+    labels = [label.split("Latest event")[0] for label in page.locator("svg foreignObject").evaluate_all(
+        "nodes => nodes.map(n => n.textContent.trim())")]  # a node's name, without its status lines
+    for name in ("stg_inventory", "top_items_not_carried", "day_verdicts", "retailer_app", "salesforce", "crm_email"):
+        assert any(label_shows(label, name) for label in labels), f"{name} is not downstream of raw/inventory: {labels}"
+    assert not any(label_shows(label, "stg_orders") for label in labels), "an upstream sibling is drawn"
+    screenshot(page, "lineage-downstream-of-inventory")
