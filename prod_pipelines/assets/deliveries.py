@@ -15,8 +15,8 @@ from prod_pipelines.delivery.consumers import Consumer
 from prod_pipelines.delivery.destinations.resource import resource_key
 from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
 from prod_pipelines.delivery.ledger import Ledger
+from prod_pipelines.delivery.preview import export_rows
 from prod_pipelines.delivery.sync import deliver
-from prod_pipelines.warehouse import content_digest
 
 
 class DeliveryConfig(dg.Config):
@@ -77,11 +77,8 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
             return
         destination = getattr(context.resources, target_key).build()
         is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
-        table = consumer.export_relation
         with context.resources.warehouse.connect() as conn:
-            rows = conn.sql(f"select * from {table} where as_of_date = ? order by all",
-                            params=[partition]).to_arrow_table()
-            _, digest = content_digest(conn, table, "as_of_date = ?", [partition])
+            rows, digest = export_rows(conn, consumer, partition)
             ledger = Ledger(conn, context.resources.warehouse.sent_dir)
             outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
                               consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)

@@ -1,10 +1,15 @@
-"""Operator commands on deliveries: list a consumer's syncs, roll a consumer back."""
+"""Operator commands on deliveries: list a consumer's syncs, roll a consumer back, preview a delivery."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 from prod_pipelines.delivery.consumers import Consumer, consumers
 from prod_pipelines.delivery.destinations.resource import target_for
+from prod_pipelines.delivery.guard import approved
 from prod_pipelines.delivery.ledger import Ledger
+from prod_pipelines.delivery.preview import plan, render
 from prod_pipelines.delivery.sync import Outcome, rollback
 from prod_pipelines.settings import Settings
 from prod_pipelines.warehouse import Warehouse
@@ -23,6 +28,19 @@ def roll_back(settings: Settings, consumer_name: str, to_sync_id: str | None) ->
     warehouse = Warehouse.of(settings)
     with warehouse.connect() as conn:
         return rollback(Ledger(conn, warehouse.sent_dir), consumer, destination, to_sync_id, run_id="cli-rollback")
+
+
+def preview_deliveries(settings: Settings, approve_large_change: str | None, fmt: str = "text") -> str:
+    """`deliver --dry-run`: each consumer's plan (preview.py); nothing is sent or recorded."""
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"{settings.warehouse_path}: no warehouse yet; run a backfill first")
+    warehouse = Warehouse.of(settings)
+    with warehouse.connect() as conn:
+        ledger = Ledger(conn, warehouse.sent_dir)
+        plans = [plan(conn, ledger, c, approved(c.name, approve_large_change)) for c in consumers()]
+    if fmt == "json":
+        return json.dumps([dataclasses.asdict(p) for p in plans], indent=1, default=str)
+    return render(plans)
 
 
 def sync_history(settings: Settings, consumer_name: str) -> list[dict]:

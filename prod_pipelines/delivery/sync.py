@@ -28,12 +28,8 @@ def deliver(ledger: Ledger, consumer: Consumer, destination: Destination, partit
             content_hash: str, run_id: str, max_share: float, is_approved: bool) -> Outcome:
     """Sends `rows` (partition `partition` of the consumer's export) unless that would re-send history."""
     current = ledger.current(consumer.name)
-    if current is not None and partition < current.partition_date:
-        return Outcome("skipped: older than the partition the consumer holds (history is never re-sent)")
-    if current is not None and partition == current.partition_date and content_hash == current.content_hash:
-        return Outcome("skipped: unchanged since the last sync")
-    if ledger.was_rolled_back(consumer.name, partition, content_hash):
-        return Outcome("skipped: this content was rolled back; it is not re-sent until it changes")
+    if reason := skip_reason(ledger, consumer, partition, content_hash):
+        return Outcome(f"skipped: {reason}")
     previous = ledger.sent(current) if current is not None else None
     sync_id = ledger.start(consumer.name, partition, "sync", content_hash, run_id)
     try:
@@ -42,6 +38,18 @@ def deliver(ledger: Ledger, consumer: Consumer, destination: Destination, partit
         ledger.finish(sync_id, "refused", str(refusal))
         raise
     return Outcome("sent", sync_id, _send(ledger, consumer, destination, sync_id, partition, rows, previous))
+
+
+def skip_reason(ledger: Ledger, consumer: Consumer, partition: date, content_hash: str) -> str | None:
+    """Why this content must not be sent (history, no change, rolled back); None when it is due."""
+    current = ledger.current(consumer.name)
+    if current is not None and partition < current.partition_date:
+        return "older than the partition the consumer holds (history is never re-sent)"
+    if current is not None and partition == current.partition_date and content_hash == current.content_hash:
+        return "unchanged since the last sync"
+    if ledger.was_rolled_back(consumer.name, partition, content_hash):
+        return "this content was rolled back; it is not re-sent until it changes"
+    return None
 
 
 def rollback(ledger: Ledger, consumer: Consumer, destination: Destination, to_sync_id: str | None,

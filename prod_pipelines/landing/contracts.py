@@ -26,7 +26,8 @@ SQL_TYPES = {
 NOT_NULLABLE = "not_nullable"
 ON_PARTITION_DAY = "equals_partition_date"
 DUPLICATE = "duplicate"
-# The consumers that may send feedback (spec §6); delivery/consumers.yaml names the same three.
+# The consumers that may send feedback (spec §6): the landing contract is fixed by the spec, so they
+# are named here, and a test holds them equal to the exports' consumers (meta.consumer in dbt YAML).
 CONSUMER_NAMES = ("retailer_app", "salesforce", "crm_email")
 
 

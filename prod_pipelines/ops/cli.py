@@ -54,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     deliver = sub.add_parser("deliver", parents=[data],
                              help="send each consumer the newest complete partition of its export")
     _add_approval(deliver)
+    deliver.add_argument("--dry-run", action="store_true", help="print, per consumer, the day it would be sent and "
+                         "the rows created, updated and deleted (with samples); send nothing")
+    deliver.add_argument("--format", choices=["text", "json"], default="text", help="the --dry-run report's form")
     deliver.set_defaults(command=_deliver)
 
     back = sub.add_parser("rollback", parents=[data],
@@ -186,6 +189,12 @@ def _backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 def _deliver(args: argparse.Namespace, settings: Settings) -> int:
     from prod_pipelines.ops.runner import open_instance, run_delivery
+
+    if args.dry_run:
+        from prod_pipelines.delivery.operations import preview_deliveries
+
+        print(preview_deliveries(settings, args.approve_large_change, args.format))
+        return 0
 
     return 0 if _reported(run_delivery(open_instance(settings), args.approve_large_change)) else 1
 

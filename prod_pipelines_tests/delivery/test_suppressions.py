@@ -11,7 +11,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from prod_pipelines.landing.contracts import CONTRACTS
+from prod_pipelines.delivery.consumers import consumers
+from prod_pipelines.landing.contracts import CONSUMER_NAMES, CONTRACTS
 from prod_pipelines.landing.loader import ensure_tables
 from prod_pipelines.landing.suppressions import expiring, in_force, review
 from prod_pipelines.producers.synthetic import generate_landing
@@ -109,3 +110,7 @@ def test_in_force_and_expiring_edges():
     assert {s.reason for s in active} == {"today", "last day today", "ends in 14 days", "ends in 15 days"}
     assert {s.reason for s in expiring(active, day)} == {"last day today", "ends in 14 days"}
     assert review(conn, day)["in_force"] == {"retailer_app": 4, "salesforce": 0, "crm_email": 0}
+
+
+def test_the_feedback_contract_accepts_exactly_the_consumers_the_exports_serve():
+    assert sorted(CONSUMER_NAMES) == sorted(c.name for c in consumers())
