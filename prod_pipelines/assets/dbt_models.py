@@ -5,13 +5,23 @@ of it (assets/dbt_checks.py). Keys and checks come from the translator (dbt/tran
 """
 
 
+from datetime import date
+
 import dagster as dg
 from dagster_dbt import DbtCliInvocation, DbtCliResource, dbt_assets
 
 from prod_pipelines.assets.dbt_checks import judge_days
 from prod_pipelines.completeness import day_checks
 from prod_pipelines.dbt.commands import dbt_cli_args
-from prod_pipelines.dbt.project import DBT_PROJECT, ensure_manifest, manifest
+from prod_pipelines.dbt.project import (
+    DBT_PROJECT,
+    asset_path,
+    ensure_manifest,
+    manifest,
+    models,
+    relation,
+    window_column,
+)
 from prod_pipelines.dbt.translator import LayeredTranslator
 from prod_pipelines.partitions import days_of, dbt_vars
 from prod_pipelines.warehouse import Warehouse
@@ -32,7 +42,9 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
         """`dbt run`, then `dbt test` judged per day: a failing test must not skip the window's other days."""
         window = context.partition_time_window
         context.log.info(f"dbt run and test for window {dbt_vars(window)}")
-        yield from dbt.cli(dbt_cli_args(window, warehouse.path, command="run"), context=context).stream()
+        # Held until dbt exits (it holds the warehouse's one writer lock), then counted per day.
+        built = list(dbt.cli(dbt_cli_args(window, warehouse.path, command="run"), context=context).stream())
+        yield from with_rows_per_day(context, built, warehouse, days_of(window))
         tests = dbt.cli(dbt_cli_args(window, warehouse.path, command="test"), context=context, raise_on_error=False)
         results = []
         for event in tests.stream():
@@ -49,6 +61,30 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
         yield from day_checks.evaluations(context, checks)
 
     return dbt_models
+
+
+def with_rows_per_day(context: dg.AssetExecutionContext, events: list, warehouse: Warehouse,
+                      days: list[date]) -> list:
+    """Each table model's output carries its rows per day of the window (`rows_by_day`) and, as
+    `dagster/row_count`, the window's total: a day's own count when the run is one day, as the daily
+    run is. (A range run stores one materialization per day with the run's metadata, so per-day
+    numbers live in `rows_by_day`; a second event per model and day would cost what #16 saves.)"""
+    nodes = {asset_path(n): n for n in models() if n["config"]["materialized"] != "view"}
+    counted = []
+    with warehouse.connect(read_only=True) as conn:
+        for event in events:
+            node = nodes.get(context.asset_key_for_output(event.output_name).to_user_string()) \
+                if isinstance(event, dg.Output) else None
+            if node is not None:
+                column = window_column(node)
+                by_day = dict(conn.execute(
+                    f"select {column}, count(*) from {relation(node)} where {column} >= ? and {column} <= ? "
+                    "group by 1", [days[0], days[-1]]).fetchall())
+                rows = {day.isoformat(): by_day.get(day, 0) for day in days}
+                event = event.with_metadata({**event.metadata, "dagster/row_count": sum(rows.values()),
+                                             "rows_by_day": dg.MetadataValue.json(rows)})
+            counted.append(event)
+    return counted
 
 
 def _raise_if_a_test_could_not_run(invocation: DbtCliInvocation) -> None:

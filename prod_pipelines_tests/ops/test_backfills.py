@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
+import dagster as dg
 import polars as pl
 import pytest
 
@@ -28,6 +29,29 @@ def test_a_60_day_backfill_is_one_run_for_every_layer(backfilled):
     assert runs[0].tags["dagster/asset_partition_range_end"] == END.isoformat()
     days = {day for (table, day) in partition_digests(backfilled) if table == "marts.top_items_not_carried"}
     assert len(days) == 60
+
+
+def latest_materialization(data_dir, asset: str, day: date) -> dg.AssetMaterialization:
+    instance = dg.DagsterInstance.from_config(str(data_dir / "dagster"))
+    try:
+        found = instance.fetch_materializations(
+            dg.AssetRecordsFilter(dg.AssetKey.from_user_string(asset), asset_partitions=[day.isoformat()]), limit=1)
+        return found.records[0].event_log_entry.asset_materialization
+    finally:
+        instance.dispose()
+
+
+def test_a_dbt_model_shows_its_rows_of_each_day(backfilled):
+    """A range run gives each day's row count in `rows_by_day`; a one-day run (the daily run) gives it
+    as the day's own `dagster/row_count`."""
+    counts = dict(query(backfilled, "select as_of_date, count(*) from marts.top_items_not_carried group by 1"))
+    shown = latest_materialization(backfilled, "marts/top_items_not_carried", CHANGED_DAY).metadata
+    assert shown["rows_by_day"].value == {day.isoformat(): n for day, n in counts.items()}
+    assert shown["dagster/row_count"].value == sum(counts.values())
+    run_cli("backfill", "--start", END.isoformat(), "--end", END.isoformat(), data_dir=backfilled, start_date=START)
+    daily = latest_materialization(backfilled, "marts/top_items_not_carried", END).metadata
+    assert daily["dagster/row_count"].value == counts[END]
+    assert daily["rows_by_day"].value == {END.isoformat(): counts[END]}
 
 
 def test_a_dry_run_prints_the_plan_and_changes_nothing(backfilled):
