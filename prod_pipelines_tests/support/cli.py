@@ -33,10 +33,12 @@ def run_cli(*args: str, data_dir: Path, start_date: date, check: bool = True,
 
 
 def copy_checkout(destination: Path) -> Path:
-    """A copy of the package and the dbt project, as a developer's working tree to change and run."""
+    """A copy of the package, the dbt project and the workspace (which names the code location runs
+    are filed under), as a developer's working tree to change and run."""
     skip = shutil.ignore_patterns("target", "logs", "__pycache__", "dbt_packages")
     for part in ("prod_pipelines", "dbt_project"):
         shutil.copytree(REPO_ROOT / part, destination / part, ignore=skip)
+    shutil.copyfile(REPO_ROOT / "workspace.yaml", destination / "workspace.yaml")
     return destination
 
 
