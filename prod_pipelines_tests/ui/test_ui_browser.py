@@ -28,7 +28,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
-DOCS_LINEAGE = REPO_ROOT / "docs" / "img" / "lineage.png"
+DOCS_IMAGES = REPO_ROOT / "docs" / "img"
 # The README's steps, literally: the data ends yesterday, as the demo's does (`make run`).
 END = date.today() - timedelta(days=1)
 START = END - timedelta(days=9)
@@ -83,6 +83,12 @@ def screenshot(page, name: str, *, also: Path | None = None) -> Path:
         also.parent.mkdir(parents=True, exist_ok=True)
         also.write_bytes(path.read_bytes())
     return path
+
+
+def doc_image(name: str) -> Path | None:
+    """`docs/img/<name>.png`, which the README shows: written when missing or UPDATE_DOCS_SCREENSHOTS=1."""
+    path = DOCS_IMAGES / f"{name}.png"
+    return path if not path.exists() or os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1" else None
 
 
 def label_shows(label: str, name: str) -> bool:
@@ -173,14 +179,13 @@ def test_the_global_lineage_page_shows_every_layer_from_raw_feeds_to_destination
     for _ in range(5):  # the fit centres on the middle layers: zoom out so raw and destinations show too
         page.get_by_role("button", name="zoom_out").click()
     page.wait_for_timeout(1000)
-    update_docs = not DOCS_LINEAGE.exists() or os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1"
-    screenshot(page, "lineage-graph", also=DOCS_LINEAGE if update_docs else None)
+    screenshot(page, "lineage-graph", also=doc_image("lineage"))
 
 
 def test_one_partition_of_the_pipeline_materializes_from_the_ui(page, ui):
     dialog = open_materialize_dialog(page, ui, ONE_PARTITION)
     dialog.get_by_text("1 partition", exact=True).wait_for()
-    screenshot(page, "materialize-one-partition")
+    screenshot(page, "materialize-one-partition", also=doc_image("materialize-one-partition"))
     dialog.get_by_role("button", name="Launch 1 run").click()
     run_id = follow_launch_toast(page, "Launched run")
 
@@ -207,7 +212,7 @@ def test_a_seven_day_backfill_from_the_ui_runs_as_one_run(page, ui):
     tags.get_by_role("textbox", name="Tag Value").fill("all")
     tags.get_by_role("button", name="Apply").click()
     dialog.get_by_text(f"{APPROVE_TAG}: all", exact=True).wait_for()
-    screenshot(page, "backfill-range")
+    screenshot(page, "backfill-range", also=doc_image("backfill-range"))
     dialog.get_by_role("button", name="Launch backfill").click()
     backfill_id = follow_launch_toast(page, "Created backfill")
 
@@ -302,7 +307,7 @@ def test_a_failed_check_shows_its_observed_value_and_bound_for_the_day(page, ui)
     assert share < 0.2, observed.inner_text()
     bound = page.get_by_role("row", name=re.compile(r"^bound "))
     assert bound.inner_text().split(None, 1)[-1].strip() == ">= 0.2", bound.inner_text()
-    screenshot(page, "failed-check-observed-and-bound")
+    screenshot(page, "failed-check-observed-and-bound", also=doc_image("failed-check-observed-and-bound"))
 
 
 def test_the_lineage_downstream_of_raw_inventory_reaches_every_consumer(page, ui):
@@ -317,4 +322,4 @@ def test_the_lineage_downstream_of_raw_inventory_reaches_every_consumer(page, ui
     for name in ("stg_inventory", "top_items_not_carried", "day_verdicts", "retailer_app", "salesforce", "crm_email"):
         assert any(label_shows(label, name) for label in labels), f"{name} is not downstream of raw/inventory: {labels}"
     assert not any(label_shows(label, "stg_orders") for label in labels), "an upstream sibling is drawn"
-    screenshot(page, "lineage-downstream-of-inventory")
+    screenshot(page, "lineage-downstream-of-inventory", also=doc_image("lineage-downstream-of-inventory"))
