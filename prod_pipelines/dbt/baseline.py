@@ -15,7 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, REPO_ROOT, process_env
+from prod_pipelines.dbt.commands import run_dbt
+from prod_pipelines.settings import DBT_PROJECT_DIR, REPO_ROOT
 
 
 def baseline_manifest(against: str) -> dict[str, Any]:
@@ -39,9 +40,8 @@ def _manifest_at_revision(revision: str) -> dict[str, Any]:
         with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
             tar.extractall(folder, filter="data")
         root = Path(folder) / project
-        parsed = subprocess.run([DBT_EXECUTABLE, "parse", "--quiet", "--project-dir", str(root), "--profiles-dir",
-                                 str(root), "--target-path", str(root / "target"), "--log-path", str(root / "logs")],
-                                capture_output=True, text=True, env=process_env())
-        if parsed.returncode != 0:
-            raise ValueError(f"the dbt project at {revision} does not parse:\n{parsed.stdout[-2000:]}")
+        try:
+            run_dbt(["parse", "--quiet"], root, root / "target")
+        except RuntimeError as error:
+            raise ValueError(f"the dbt project at {revision} does not parse: {error}") from None
         return json.loads((root / "target" / "manifest.json").read_text())

@@ -48,7 +48,7 @@ def consumers_from_manifest(manifest: Mapping[str, Any]) -> list[Consumer]:
     """Every export model with its consumer, declared whole in the export's YAML: nothing is defaulted here."""
     versions: dict[str, dict[int | None, Mapping[str, Any]]] = {}
     for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node["fqn"][1:2] == ["exports"]:
+        if is_export(node):
             versions.setdefault(node["name"], {})[_version(node)] = node
     consumers = [_consumer(name, by_version) for name, by_version in versions.items()]
     names = [c.name for c in consumers]
@@ -56,6 +56,11 @@ def consumers_from_manifest(manifest: Mapping[str, Any]) -> list[Consumer]:
     if duplicated:
         raise ValueError(f"consumer(s) {sorted(duplicated)} are served by more than one export")
     return sorted(consumers, key=lambda c: c.name)
+
+
+def is_export(node: Mapping[str, Any]) -> bool:
+    """A model under models/exports/ (any version of it), in this project's manifest or a baseline's."""
+    return node["resource_type"] == "model" and node["fqn"][1:2] == ["exports"]
 
 
 def pinned_version(declared: Mapping[str, Any]) -> int | None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from prod_pipelines.delivery.consumers import pinned_version
+from prod_pipelines.delivery.consumers import is_export, pinned_version
 
 VersionKey = tuple[str, int]  # (export model, version)
 RETIREMENT_NOTICE = timedelta(days=14)
@@ -44,7 +44,7 @@ class Finding:
 def export_contracts(manifest: Mapping[str, Any]) -> dict[VersionKey, ExportContract]:
     found = {}
     for node in manifest["nodes"].values():
-        if node["resource_type"] != "model" or node["fqn"][1:2] != ["exports"]:
+        if not is_export(node):
             continue
         version = 1 if node.get("version") is None else int(node["version"])
         columns = {name: _normal(c.get("data_type")) for name, c in node["columns"].items()}
@@ -62,7 +62,7 @@ def pins(manifest: Mapping[str, Any]) -> dict[str, VersionKey]:
     """consumer -> the export version it is pinned to, read from `meta.consumer` as declared."""
     pinned = {}
     for node in manifest["nodes"].values():
-        if node["resource_type"] == "model" and node["fqn"][1:2] == ["exports"]:
+        if is_export(node):
             declared = node.get("meta", {}).get("consumer") or {}
             if declared.get("name"):
                 pinned[declared["name"]] = (node["name"], pinned_version(declared) or 1)
