@@ -65,24 +65,24 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
 
 def with_rows_per_day(context: dg.AssetExecutionContext, events: list, warehouse: Warehouse,
                       days: list[date]) -> list:
-    """Each table model's output carries its rows per day of the window (`rows_by_day`) and, as
-    `dagster/row_count`, the window's total: a day's own count when the run is one day, as the daily
-    run is. (A range run stores one materialization per day with the run's metadata, so per-day
-    numbers live in `rows_by_day`; a second event per model and day would cost what #16 saves.)"""
+    """Each table model's partition carries its own day's rows as `dagster/row_count`, also when the
+    run covers a range (metadata scoped to the partition, so no extra event per day); the output
+    keeps the window's `rows_by_day` beside it. Must run before the outputs are yielded."""
     nodes = {asset_path(n): n for n in models() if n["config"]["materialized"] != "view"}
     counted = []
     with warehouse.connect(read_only=True) as conn:
         for event in events:
-            node = nodes.get(context.asset_key_for_output(event.output_name).to_user_string()) \
-                if isinstance(event, dg.Output) else None
+            key = context.asset_key_for_output(event.output_name) if isinstance(event, dg.Output) else None
+            node = nodes.get(key.to_user_string()) if key is not None else None
             if node is not None:
                 column = window_column(node)
                 by_day = dict(conn.execute(
                     f"select {column}, count(*) from {relation(node)} where {column} >= ? and {column} <= ? "
                     "group by 1", [days[0], days[-1]]).fetchall())
                 rows = {day.isoformat(): by_day.get(day, 0) for day in days}
-                event = event.with_metadata({**event.metadata, "dagster/row_count": sum(rows.values()),
-                                             "rows_by_day": dg.MetadataValue.json(rows)})
+                for day, count in rows.items():
+                    context.add_asset_metadata({"dagster/row_count": count}, asset_key=key, partition_key=day)
+                event = event.with_metadata({**event.metadata, "rows_by_day": dg.MetadataValue.json(rows)})
             counted.append(event)
     return counted
 

@@ -39,6 +39,7 @@ class UiServer:
     url: str
     dagster_home: Path
     log_path: Path
+    process: subprocess.Popen
 
 
 def free_port() -> int:
@@ -48,9 +49,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None,
-               timeout: float = 300) -> Iterator[UiServer]:
-    """`dagster dev` on `data_dir` (which must already hold a landing zone) until the block exits."""
+def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None, timeout: float = 300,
+               entry: str = "dagster dev") -> Iterator[UiServer]:
+    """The UI on `data_dir` (which must already hold a landing zone) until the block exits.
+
+    `entry` is how a user starts it: bare `dagster dev` (with DAGSTER_HOME set), or `prod-pipelines dev`,
+    which `make dev` runs and which prepares DAGSTER_HOME itself."""
     settings = Settings(data_dir=Path(data_dir).resolve(), start_date=start_date)
     home = prepare_dagster_home(settings)
     port = port or free_port()
@@ -58,16 +62,23 @@ def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None,
     log_path = settings.data_dir / "dagster-dev.log"
     env = {**os.environ, **settings.as_env(), "DAGSTER_HOME": str(home), "DO_NOT_TRACK": "1",
            "DAGSTER_DISABLE_TELEMETRY": "1"}
-    command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
-               "-h", "127.0.0.1", "-p", str(port)]
+    bin_dir = Path(sys.executable).parent
+    commands = {
+        "dagster dev": [str(bin_dir / "dagster"), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
+                        "-h", "127.0.0.1", "-p", str(port)],
+        "prod-pipelines dev": [str(bin_dir / "prod-pipelines"), "dev", "--data-dir", str(settings.data_dir),
+                               "--port", str(port)],
+    }
+    command = commands[entry]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, preexec_fn=_default_interrupts)
     try:
         _wait_until_ready(url, process, log_path, timeout)
-        yield UiServer(url=url, dagster_home=home, log_path=log_path)
+        yield UiServer(url=url, dagster_home=home, log_path=log_path, process=process)
     finally:
-        _stop(process)
+        if process.poll() is None or _group_alive(process.pid):
+            _stop(process)
 
 
 def graphql(url: str, query: str, variables: dict | None = None, timeout: float = 30) -> dict:
@@ -118,14 +129,23 @@ def _default_interrupts() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def press_ctrl_c(process: subprocess.Popen, grace: float) -> list[int]:
+    """What a terminal does on Ctrl-C: SIGINT to the whole foreground process group (the dev server,
+    its webserver, daemon and code servers). Returns the processes still alive after `grace` seconds."""
+    os.killpg(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _group_alive(process.pid):
+        process.poll()  # reaps the leader as soon as it exits
+        time.sleep(0.2)
+    return _group_members(process.pid)
+
+
 def _stop(process: subprocess.Popen, grace: float = 45) -> None:
     """Ctrl-C to dagster dev (it shuts down the webserver, daemon and code servers), then SIGTERM and
     SIGKILL to what is left of its group (run workers, log tailers): no orphans either way."""
-    try:
-        process.send_signal(signal.SIGINT)
+    if not press_ctrl_c(process, grace):
         process.wait(timeout=grace)
-    except subprocess.TimeoutExpired:
-        pass
+        return
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)
@@ -141,11 +161,20 @@ def _stop(process: subprocess.Popen, grace: float = 45) -> None:
 
 
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    return bool(_group_members(pgid))
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of the group, read from /proc."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
 
 
 def _tail(path: Path, chars: int = 4000) -> str:

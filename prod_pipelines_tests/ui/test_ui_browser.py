@@ -1,7 +1,9 @@
-"""The Dagster UI, clicked through in a real headless Chromium, on a fresh instance and 10 seeded days.
+"""The Dagster UI, clicked through in a real headless Chromium, after a fresh `make run`.
 
-What a user does in the README's "The Dagster UI" section, checked twice: on the page (what they see)
-and in the instance's run storage (what really happened). Needs Debian's `chromium` and the
+`make run` is run as the README says, narrowed to the ten days ending yesterday at a small scale
+(its RUN_START / RUN_SCALE knobs) to keep the test short. Then what a user does in the README's
+"The Dagster UI" section, checked twice: on the page (what they see) and in the instance's run
+storage (what really happened). Needs Debian's `chromium` and the
 `playwright` Python package (its driver only: no browser download). Screenshots land in
 `artifacts/screenshots/` (and the README's `docs/img/lineage.png` when missing or when
 UPDATE_DOCS_SCREENSHOTS=1). Each test launches at most one run and checks only that run.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -20,8 +23,8 @@ import dagster as dg
 import pytest
 
 from prod_pipelines.delivery.guard import APPROVE_TAG
-from prod_pipelines.producers.synthetic import generate_landing
-from prod_pipelines.settings import REPO_ROOT
+from prod_pipelines.ops.runner import HOST_TAG
+from prod_pipelines.settings import REPO_ROOT, START_DATE_VAR
 from prod_pipelines_tests.support.ui_server import UiServer, dagster_ui, graphql
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,10 +60,19 @@ def browser() -> Iterator:
 
 
 @pytest.fixture(scope="module")
-def ui(browser, tmp_path_factory) -> Iterator[UiServer]:
+def made_run(tmp_path_factory) -> Path:
+    """The data dir of a fresh `make run` (seed, then backfill up to yesterday)."""
     data_dir = tmp_path_factory.mktemp("ui_data")
-    generate_landing(data_dir, START, END, scale=0.02)
-    with dagster_ui(data_dir, START) as server:
+    env = {**os.environ, START_DATE_VAR: START.isoformat()}
+    done = subprocess.run(["make", "run", f"DATA_DIR={data_dir}", f"RUN_START={START}", "RUN_SCALE=0.02"],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert done.returncode == 0, f"make run failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def ui(browser, made_run) -> Iterator[UiServer]:
+    with dagster_ui(made_run, START) as server:
         graphql(server.url, "mutation { setNuxSeen }")  # no newsletter dialog over the first page
         yield server
 
@@ -180,6 +192,18 @@ def test_the_global_lineage_page_shows_every_layer_from_raw_feeds_to_destination
         page.get_by_role("button", name="zoom_out").click()
     page.wait_for_timeout(1000)
     screenshot(page, "lineage-graph", also=doc_image("lineage"))
+
+
+def test_the_runs_of_make_run_are_listed_under_the_pipeline_job(page, ui):
+    """Jobs → pipeline → Runs lists what `make run` did: CLI runs are runs of the code location's job."""
+    instance = instance_for(ui)
+    made = [run for run in instance.get_runs() if HOST_TAG in run.tags]  # the CLI runner's runs
+    assert made and all(run.job_name == "pipeline" for run in made), [(r.run_id, r.job_name) for r in made]
+    page.goto(f"{ui.url}/locations/prod_pipelines/jobs/pipeline/runs")
+    for run in made:
+        page.get_by_role("link", name=f"run {run.run_id[:8]}").first.wait_for()
+    assert not page.get_by_text("No runs found").is_visible()
+    screenshot(page, "make-run-under-the-job")
 
 
 def test_one_partition_of_the_pipeline_materializes_from_the_ui(page, ui):
