@@ -85,6 +85,14 @@ class Settings:
                 "threads": int(output.get("threads", 2))}
 
     @property
+    def sync_log_retention_days(self) -> int:
+        days = self.config["sync_log_retention_days"]
+        if not isinstance(days, int) or days < 1:
+            raise ValueError(f"config/{self.env}.yaml: sync_log_retention_days must be a whole number of days "
+                             f">= 1, not {days!r}")
+        return days
+
+    @property
     def automation_running(self) -> bool:
         return bool(self.config["automation_running"])
 

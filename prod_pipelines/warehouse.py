@@ -24,10 +24,12 @@ class Warehouse(dg.ConfigurableResource):
     path: str
     memory_limit: str = "1GB"
     threads: int = 2
+    sync_log_retention_days: int = 400  # delivery.sync_changelog's retention (config/<env>.yaml)
 
     @classmethod
     def of(cls, settings: Settings) -> Warehouse:
-        return cls(path=str(settings.warehouse_path), **settings.duckdb_limits)
+        return cls(path=str(settings.warehouse_path), sync_log_retention_days=settings.sync_log_retention_days,
+                   **settings.duckdb_limits)
 
     @property
     def sent_dir(self) -> Path:

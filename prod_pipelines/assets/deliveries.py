@@ -79,7 +79,7 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
         is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
         with context.resources.warehouse.connect() as conn:
             rows, digest = export_rows(conn, consumer, partition)
-            ledger = Ledger(conn, context.resources.warehouse.sent_dir)
+            ledger = Ledger.of(conn, context.resources.warehouse)
             outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
                               consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)
         context.log.info(f"{consumer.name}: {outcome.status} ({partition}, {rows.num_rows} rows)")
@@ -88,7 +88,9 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
         if outcome.receipt is not None:
             r = outcome.receipt
             metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
-                         "changed": r.changed, "removed": r.removed}
+                         "changed": r.changed, "removed": r.removed, "rejected": len(r.rejected),
+                         "sync_log": dg.MetadataValue.md(
+                             f"`select * from delivery.sync_changelog where sync_id = '{outcome.sync_id}'`")}
         yield dg.MaterializeResult(metadata=metadata)
         yield _held_back_check(key, consumer, partition, held)
 

@@ -27,6 +27,7 @@ class Consumer:
     key: tuple[str, ...]  # the columns of the consumer's external id
     deadline_cron: str  # the SLA: by each tick, the newest partition must have been delivered
     max_change_share: float | None = None  # the blast-radius limit, when not the default
+    max_rejected_share: float = 0.0  # records the consumer may refuse before a sync fails (0: none)
     export_version: int | None = None  # the version of the export the consumer is pinned to
     export_relation: str = ""  # `schema.table` of that version in the warehouse
     export_asset: str = ""  # that version's asset key, `exports/<table>`
@@ -87,6 +88,10 @@ def _consumer(name: str, by_version: Mapping[int | None, Mapping[str, Any]]) -> 
     send_on = declared["send_on"]
     if send_on != "daily" and send_on not in WEEKDAYS:
         raise ValueError(f"export {name}: send_on must be 'daily' or a weekday, not {send_on!r}")
+    rejected_share = declared.get("max_rejected_share", 0.0)
+    if not isinstance(rejected_share, (int, float)) or not 0 <= rejected_share <= 1:
+        raise ValueError(f"export {name}: meta.consumer.max_rejected_share must be a share between 0 and 1, "
+                         f"not {rejected_share!r}")
     pin = pinned_version(declared)
     if pin not in by_version:
         built = ", ".join(f"v{v}" for v in sorted(v for v in by_version if v is not None)) or "none"
@@ -98,6 +103,7 @@ def _consumer(name: str, by_version: Mapping[int | None, Mapping[str, Any]]) -> 
         name=declared["name"], export_model=name, owner=meta["owner"],
         destination=declared["destination"], sla=declared["sla"], send_on=send_on, key=tuple(declared["key"]),
         deadline_cron=declared["deadline_cron"], max_change_share=declared.get("max_change_share"),
+        max_rejected_share=float(rejected_share),
         export_version=pin, export_relation=project.relation(node), export_asset=project.asset_path(node),
         deprecation_date=str(node["deprecation_date"])[:10] if node.get("deprecation_date") else None)
 

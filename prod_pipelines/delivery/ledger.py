@@ -16,6 +16,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from prod_pipelines.delivery import sync_log
+from prod_pipelines.warehouse import Warehouse
+
 SYNCS_DDL = """
 create schema if not exists delivery;
 create table if not exists delivery.syncs (
@@ -35,9 +38,10 @@ create table if not exists delivery.syncs (
     finished_at timestamptz,
     message varchar
 );
+alter table delivery.syncs add column if not exists rejected bigint;  -- records the consumer refused
 """
 COLUMNS = ("sync_id", "consumer", "partition_date", "action", "status", "rows", "added", "changed", "removed",
-           "content_hash", "location", "run_id", "started_at", "finished_at", "message")
+           "rejected", "content_hash", "location", "run_id", "started_at", "finished_at", "message")
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,16 @@ class Sync:
 
 
 class Ledger:
-    def __init__(self, conn: duckdb.DuckDBPyConnection, sent_dir: Path):
-        self.conn, self.sent_dir = conn, sent_dir
+    def __init__(self, conn: duckdb.DuckDBPyConnection, sent_dir: Path,
+                 retention_days: int = sync_log.DEFAULT_RETENTION_DAYS):
+        self.conn, self.sent_dir, self.retention_days = conn, sent_dir, retention_days
         conn.execute(SYNCS_DDL)
+        sync_log.ensure_tables(conn)
+
+    @classmethod
+    def of(cls, conn: duckdb.DuckDBPyConnection, warehouse: Warehouse) -> Ledger:
+        """The ledger of `warehouse`, opened on `conn`: its sent copies and sync log retention."""
+        return cls(conn, warehouse.sent_dir, warehouse.sync_log_retention_days)
 
     def current(self, consumer: str) -> Sync | None:
         """The sync whose content the consumer holds now: the newest successful sync or rollback."""
@@ -80,11 +91,11 @@ class Ledger:
         return sync_id
 
     def finish(self, sync_id: str, status: str, message: str = "", receipt=None) -> None:
-        counts = ([receipt.rows, receipt.added, receipt.changed, receipt.removed, receipt.location] if receipt
-                  else [None] * 5)
+        counts = ([receipt.rows, receipt.added, receipt.changed, receipt.removed, len(receipt.rejected),
+                   receipt.location] if receipt else [None] * 6)
         self.conn.execute(
-            "update delivery.syncs set status = ?, rows = ?, added = ?, changed = ?, removed = ?, location = ?, "
-            "finished_at = ?, message = ? where sync_id = ?", [status, *counts, _now(), message, sync_id])
+            "update delivery.syncs set status = ?, rows = ?, added = ?, changed = ?, removed = ?, rejected = ?, "
+            "location = ?, finished_at = ?, message = ? where sync_id = ?", [status, *counts, _now(), message, sync_id])
 
     def mark_rolled_back(self, sync_id: str) -> None:
         self.conn.execute("update delivery.syncs set status = 'rolled_back' where sync_id = ?", [sync_id])

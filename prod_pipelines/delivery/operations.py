@@ -1,10 +1,12 @@
-"""Operator commands on deliveries: list a consumer's syncs, roll a consumer back, preview a delivery."""
+"""Operator commands on deliveries: list a consumer's syncs or one record's history, roll a consumer
+back, preview a delivery."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 
+from prod_pipelines.delivery import sync_log
 from prod_pipelines.delivery.consumers import Consumer, consumers
 from prod_pipelines.delivery.destinations.resource import target_for
 from prod_pipelines.delivery.guard import approved
@@ -27,7 +29,7 @@ def roll_back(settings: Settings, consumer_name: str, to_sync_id: str | None) ->
     destination = target_for(consumer, settings).process_config_and_initialize().build()
     warehouse = Warehouse.of(settings)
     with warehouse.connect() as conn:
-        return rollback(Ledger(conn, warehouse.sent_dir), consumer, destination, to_sync_id, run_id="cli-rollback")
+        return rollback(Ledger.of(conn, warehouse), consumer, destination, to_sync_id, run_id="cli-rollback")
 
 
 def preview_deliveries(settings: Settings, approve_large_change: str | None, fmt: str = "text") -> str:
@@ -36,7 +38,7 @@ def preview_deliveries(settings: Settings, approve_large_change: str | None, fmt
         raise FileNotFoundError(f"{settings.warehouse_path}: no warehouse yet; run a backfill first")
     warehouse = Warehouse.of(settings)
     with warehouse.connect() as conn:
-        ledger = Ledger(conn, warehouse.sent_dir)
+        ledger = Ledger.of(conn, warehouse)
         plans = [plan(conn, ledger, c, approved(c.name, approve_large_change)) for c in consumers()]
     if fmt == "json":
         return json.dumps([dataclasses.asdict(p) for p in plans], indent=1, default=str)
@@ -47,4 +49,15 @@ def sync_history(settings: Settings, consumer_name: str) -> list[dict]:
     consumer = find_consumer(consumer_name)
     warehouse = Warehouse.of(settings)
     with warehouse.connect() as conn:
-        return Ledger(conn, warehouse.sent_dir).history(consumer.name)
+        return Ledger.of(conn, warehouse).history(consumer.name)
+
+
+def record_history(settings: Settings, consumer_name: str, key: str) -> list[dict]:
+    """`syncs CONSUMER --key K`: what the record(s) `K` got from each sync, and how the consumer answered."""
+    consumer = find_consumer(consumer_name)
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"{settings.warehouse_path}: no warehouse yet; run a backfill first")
+    warehouse = Warehouse.of(settings)
+    with warehouse.connect() as conn:
+        sync_log.ensure_tables(conn)
+        return sync_log.key_history(conn, consumer.name, key)

@@ -11,10 +11,15 @@ from datetime import date
 
 import pyarrow as pa
 
+from prod_pipelines.delivery import sync_log
 from prod_pipelines.delivery.consumers import Consumer
 from prod_pipelines.delivery.destinations.protocol import Destination, Receipt
 from prod_pipelines.delivery.guard import BlastRadiusExceeded, churn, enforce
 from prod_pipelines.delivery.ledger import Ledger
+
+
+class RecordsRejected(RuntimeError):
+    """The consumer refused more records than it allows (`meta.consumer.max_rejected_share`)."""
 
 
 @dataclass(frozen=True)
@@ -41,11 +46,13 @@ def deliver(ledger: Ledger, consumer: Consumer, destination: Destination, partit
 
 
 def skip_reason(ledger: Ledger, consumer: Consumer, partition: date, content_hash: str) -> str | None:
-    """Why this content must not be sent (history, no change, rolled back); None when it is due."""
+    """Why this content must not be sent (history, no change, rolled back); None when it is due.
+    Unchanged content is still due while the consumer has refused records to retry."""
     current = ledger.current(consumer.name)
     if current is not None and partition < current.partition_date:
         return "older than the partition the consumer holds (history is never re-sent)"
-    if current is not None and partition == current.partition_date and content_hash == current.content_hash:
+    if current is not None and partition == current.partition_date and content_hash == current.content_hash \
+            and not sync_log.pending_retries(ledger.conn, consumer.name):
         return "unchanged since the last sync"
     if ledger.was_rolled_back(consumer.name, partition, content_hash):
         return "this content was rolled back; it is not re-sent until it changes"
@@ -71,11 +78,32 @@ def rollback(ledger: Ledger, consumer: Consumer, destination: Destination, to_sy
 
 def _send(ledger: Ledger, consumer: Consumer, destination: Destination, sync_id: str, partition: date,
           rows: pa.Table, previous: pa.Table | None) -> Receipt:
+    """Sends, logs each record's outcome, and judges the sync: records the consumer refused fail it only
+    above the consumer's `max_rejected_share`; below it, it succeeds with rejects, retried next time."""
     ledger.keep_sent(consumer.name, sync_id, rows)  # first: a sync that reached the consumer always has its copy
+    key, retry = list(consumer.key), sync_log.pending_retries(ledger.conn, consumer.name)
     try:
-        receipt = destination.sync(consumer.name, partition, rows, key=list(consumer.key), previous=previous)
+        receipt = destination.sync(consumer.name, partition, rows, key=key, previous=previous, retry=retry)
     except Exception as error:
         ledger.finish(sync_id, "failed", f"{type(error).__name__}: {error}")
         raise
-    ledger.finish(sync_id, "succeeded", receipt=receipt)
+    changed = sync_log.operations(previous, rows, key, retry)
+    changed |= {e: "update" for e in receipt.rejected if e not in changed}
+    sync_log.record(ledger.conn, consumer.name, sync_id, partition, changed, receipt.rejected, ledger.retention_days)
+    if not receipt.rejected:
+        ledger.finish(sync_id, "succeeded", receipt=receipt)
+        return receipt
+    # The share of the export the consumer does not hold as sent: the same whether the refused records
+    # came with a day's changes or alone, as retries.
+    share = len(receipt.rejected) / max(rows.num_rows, 1)
+    first = sorted(receipt.rejected.items())[:3]
+    count = len(receipt.rejected)
+    summary = (f"{count} record{'' if count == 1 else 's'} refused, {share:.1%} of the {rows.num_rows} exported "
+               f"(the limit is {consumer.max_rejected_share:.1%}), e.g. " + "; ".join(f"{e}: {why}" for e, why in first)
+               + f". See delivery.sync_changelog where sync_id = '{sync_id}'.")
+    if share > consumer.max_rejected_share:
+        ledger.finish(sync_id, "failed", summary, receipt=receipt)
+        raise RecordsRejected(f"{consumer.name}: {summary}")
+    ledger.finish(sync_id, "succeeded", f"with rejects: {summary} They are retried by every later sync.",
+                  receipt=receipt)
     return receipt

@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
 
     syncs = sub.add_parser("syncs", parents=[data], help="list a consumer's syncs from the ledger, oldest first")
     syncs.add_argument("consumer")
+    syncs.add_argument("--key", help="instead, what one record got and when, from delivery.sync_changelog: its "
+                                     "external id (S001:K0001), or its leading key values (S001: every record of "
+                                     "the store)")
     syncs.set_defaults(command=_syncs)
 
     iowa = sub.add_parser("import-iowa", parents=[data],
@@ -210,11 +213,20 @@ def _rollback(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _syncs(args: argparse.Namespace, settings: Settings) -> int:
-    from prod_pipelines.delivery.operations import sync_history
+    from prod_pipelines.delivery.operations import record_history, sync_history
 
+    if args.key is not None:
+        found = record_history(settings, args.consumer, args.key)
+        for entry in found:
+            print(f"{entry['synced_at']:%Y-%m-%d %H:%M:%S} {entry['partition_date']} {entry['record_key']:<24} "
+                  f"{entry['operation']:<7} {entry['result']:<9} {entry['sync_id']}  {entry['error'] or ''}")
+        if not found:
+            print(f"{args.consumer}: no logged operation on a record {args.key!r} (within the log's retention)")
+        return 0
     for sync in sync_history(settings, args.consumer):
+        rejected = f"  {sync['rejected']} rejected" if sync["rejected"] else ""
         print(f"{sync['sync_id']:<45} {sync['action']:<8} {sync['status']:<11} {sync['partition_date']} "
-              f"{sync['rows'] if sync['rows'] is not None else '-':>7} rows  {sync['message'] or ''}")
+              f"{sync['rows'] if sync['rows'] is not None else '-':>7} rows{rejected}  {sync['message'] or ''}")
     return 0
 
 

@@ -130,3 +130,41 @@ def test_rolling_back_and_forward_again_restores_each_state_exactly():
 def test_a_sync_without_key_columns_is_refused():
     with pytest.raises(ValueError, match="key columns"):
         HttpApi("http://127.0.0.1:9").sync(CONSUMER, DAY1, table(export(DAY1)), [], previous=None)
+
+
+def test_a_refused_record_is_reported_with_its_reason_and_the_rest_of_its_batch_is_applied():
+    rows = export(DAY1, n=7)
+    with CrmServer(refuse={"S000:K0002": "store_email is not a valid address", "S001:K0005": "unknown sku"}) as server:
+        receipt = api(server).sync(CONSUMER, DAY1, table(rows), KEY, previous=None)
+        held = server.records[CONSUMER]
+    assert receipt.rejected == {"S000:K0002": "store_email is not a valid address", "S001:K0005": "unknown sku"}
+    assert held == {e: r for e, r in expected(rows).items() if e not in receipt.rejected}
+
+
+def test_records_refused_before_are_sent_again_until_accepted_even_when_unchanged():
+    rows = export(DAY1, n=6)
+    with CrmServer(refuse={"S000:K0001": "locked by another user"}) as server:
+        first = api(server).sync(CONSUMER, DAY1, table(rows), KEY, previous=None)
+        server.refuse.clear()
+        already = len(server.requests)
+        second = api(server).sync(CONSUMER, DAY1, table(rows), KEY, previous=table(rows),
+                                  retry=frozenset(first.rejected))
+        upserted = [r["external_id"] for q in server.requests[already:] if q.path.endswith("/upsert")
+                    for r in q.body["records"]]
+        assert server.records[CONSUMER] == expected(rows)
+    assert upserted == ["S000:K0001"] and second.rejected == {}
+
+
+def test_a_refused_delete_is_sent_again_once_the_record_left_the_export():
+    rows = export(DAY1, n=4)
+    with CrmServer() as server:
+        api(server).sync(CONSUMER, DAY1, table(rows), KEY, previous=None)
+        server.refuse["S000:K0003"] = "record is referenced by an open task"
+        first = api(server).sync(CONSUMER, DAY2, table(rows[:3]), KEY, previous=table(rows))
+        assert "S000:K0003" in server.records[CONSUMER] and first.rejected == {
+            "S000:K0003": "record is referenced by an open task"}
+        server.refuse.clear()
+        second = api(server).sync(CONSUMER, DAY2, table(rows[:3]), KEY, previous=table(rows[:3]),
+                                  retry=frozenset(first.rejected))
+        assert server.records[CONSUMER] == expected(rows[:3])
+    assert second.removed == 1

@@ -4,6 +4,9 @@ It honours `Idempotency-Key` as real APIs do (a replayed key gets the first answ
 again; the same key with another body is a 422) and plays a scripted fault per request number (0 = the
 first request the server receives), so a test puts a timeout, a 500, a 429 or a crash exactly where it
 wants. Runs on 127.0.0.1 and a free port, in a thread: `with CrmServer(faults={2: Fail(500)}) as server`.
+
+`refuse` maps external ids to a reason: such a record is refused alone (the rest of its batch is applied,
+and the answer lists it under "rejected"), as long as it stays in the map.
 """
 
 from __future__ import annotations
@@ -54,8 +57,10 @@ class Seen:
 
 
 class CrmServer:
-    def __init__(self, faults: dict[int, Timeout | Fail | Crash] | None = None, token: str | None = None):
+    def __init__(self, faults: dict[int, Timeout | Fail | Crash] | None = None, token: str | None = None,
+                 refuse: dict[str, str] | None = None):
         self.faults = dict(faults or {})
+        self.refuse = dict(refuse or {})
         self.token = token
         self.requests: list[Seen] = []
         self.applied: list[str | None] = []
@@ -131,12 +136,17 @@ class CrmServer:
                     else isinstance(r, str) for r in items):
                 return 400, {"error": f"body must be {{\"{field}\": [...]}} with string external ids"}
             store = self._store.setdefault(consumer, {})
+            rejected = []
             for item in items:
-                if action == "upsert":
-                    store[item["external_id"]] = item
+                external_id = item["external_id"] if action == "upsert" else item
+                if external_id in self.refuse:
+                    rejected.append({"external_id": external_id, "error": self.refuse[external_id]})
+                elif action == "upsert":
+                    store[external_id] = item
                 else:
-                    store.pop(item, None)
-            answer = {"upserted" if action == "upsert" else "deleted": len(items)}
+                    store.pop(external_id, None)
+            answer = {"upserted" if action == "upsert" else "deleted": len(items) - len(rejected),
+                      **({"rejected": rejected} if rejected else {})}
             self.applied.append(seen.idempotency_key)
             if seen.idempotency_key:
                 self._answers[seen.idempotency_key] = (digest, answer)

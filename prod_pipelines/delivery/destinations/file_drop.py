@@ -28,7 +28,8 @@ class FileDrop:
     url: str
 
     def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str],
-             previous: pa.Table | None) -> Receipt:
+             previous: pa.Table | None, retry: frozenset[str] = frozenset()) -> Receipt:
+        """Replaces the whole copy, so nothing is ever refused alone and `retry` has nothing to add."""
         fs, root = fsspec.core.url_to_fs(self.url)
         folder = f"{root.rstrip('/')}/{consumer}/dt={partition.isoformat()}"
         final, temporary, marker = (f"{folder}/part-0.parquet", f"{folder}/.part-0.parquet.tmp",

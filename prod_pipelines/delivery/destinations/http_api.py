@@ -7,6 +7,9 @@ and a failed sync is repaired by the next one rather than rolled back.
 
 Wire format (JSON, UTF-8): `POST /v1/<consumer>/upsert {"records": [{"external_id": "S1:K1", ...row}]}`,
 `POST /v1/<consumer>/delete {"external_ids": ["S1:K1"]}`, `GET /v1/<consumer>/records -> {"records": [...]}`.
+A batch can succeed in part: the answer's `"rejected": [{"external_id": ..., "error": ...}]` lists the
+records the CRM refused (and did not apply); the receipt carries them, and ids refused before come back
+in `retry` and are sent again, changed or not, until they are accepted.
 Dates and times are ISO 8601 strings; decimals are strings in plain notation keeping their scale
 ("118.9300"), because a float would round money and make an unchanged value look changed.
 
@@ -23,8 +26,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
@@ -33,6 +35,7 @@ import pyarrow as pa
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from prod_pipelines.delivery.destinations.protocol import Receipt
+from prod_pipelines.delivery.records import external_id, json_value
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_CAP_S = 60.0
@@ -59,36 +62,25 @@ class Changes:
     changed: int
 
 
-def json_value(value: object) -> object:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, (date, datetime, time)):
-        return value.isoformat()
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    raise TypeError(f"no JSON form for {type(value).__name__} value {value!r}")
-
-
 def records_by_external_id(table: pa.Table, key: list[str]) -> dict[str, dict]:
     """One JSON-ready record per external id; a repeated or null id is an error (the CRM would keep one)."""
     records: dict[str, dict] = {}
     for row in table.to_pylist():
-        if any(row[k] is None for k in key):
-            raise ValueError(f"a row has a null key column ({key}): {row}")
-        external_id = ":".join(str(json_value(row[k])) for k in key)
-        if external_id in records:
-            raise ValueError(f"external id {external_id!r} occurs more than once")
-        records[external_id] = {"external_id": external_id,
-                                **{name: json_value(v) for name, v in row.items() if name != "external_id"}}
+        identity = external_id(row, key)
+        if identity in records:
+            raise ValueError(f"external id {identity!r} occurs more than once")
+        records[identity] = {"external_id": identity,
+                             **{name: json_value(v) for name, v in row.items() if name != "external_id"}}
     return records
 
 
-def changes(current: dict[str, dict], baseline: dict[str, dict]) -> Changes:
-    """Compares only the fields we send, so a server that adds its own fields does not look changed."""
+def changes(current: dict[str, dict], baseline: dict[str, dict], retry: frozenset[str] = frozenset()) -> Changes:
+    """Compares only the fields we send, so a server that adds its own fields does not look changed.
+    An id in `retry` (refused by an earlier sync) is upserted again if the export has it, else deleted."""
     added = [r for e, r in sorted(current.items()) if e not in baseline]
     changed = [r for e, r in sorted(current.items())
-               if e in baseline and any(baseline[e].get(k, _MISSING) != v for k, v in r.items())]
-    deletes = sorted(e for e in baseline if e not in current)
+               if e in baseline and (e in retry or any(baseline[e].get(k, _MISSING) != v for k, v in r.items()))]
+    deletes = sorted(e for e in baseline.keys() | (retry - current.keys()) if e not in current)
     return Changes(upserts=sorted(added + changed, key=lambda r: r["external_id"]), deletes=deletes,
                    added=len(added), changed=len(changed))
 
@@ -105,7 +97,7 @@ class HttpApi:
     backoff_base_s: float = 0.2
 
     def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str],
-             previous: pa.Table | None) -> Receipt:
+             previous: pa.Table | None, retry: frozenset[str] = frozenset()) -> Receipt:
         if not key:
             raise ValueError(f"{consumer}: the CRM needs key columns to build external ids; none were given")
         current = records_by_external_id(rows, key)
@@ -117,8 +109,8 @@ class HttpApi:
             else:
                 answer = self._send(client, "GET", f"{prefix}/records", consumer, "read of its current records")
                 baseline = {r["external_id"]: r for r in answer.json()["records"]}
-            todo = changes(current, baseline)
-            sync_id = uuid.uuid4().hex
+            todo = changes(current, baseline, retry)
+            sync_id, rejected = uuid.uuid4().hex, {}
             for op, field, items in (("upsert", "records", todo.upserts), ("delete", "external_ids", todo.deletes)):
                 batches = [items[i:i + self.batch_size] for i in range(0, len(items), self.batch_size)]
                 for n, batch in enumerate(batches, 1):
@@ -126,11 +118,13 @@ class HttpApi:
                     digest = hashlib.sha256(body).hexdigest()
                     idempotency_key = hashlib.sha256(
                         f"{consumer}\n{partition.isoformat()}\n{sync_id}\n{op}\n{digest}".encode()).hexdigest()
-                    self._send(client, "POST", f"{prefix}/{op}", consumer, f"{op} batch {n}/{len(batches)}",
-                               content=body, headers={"Content-Type": "application/json",
-                                                      "Idempotency-Key": idempotency_key})
+                    answer = self._send(client, "POST", f"{prefix}/{op}", consumer,
+                                        f"{op} batch {n}/{len(batches)}", content=body,
+                                        headers={"Content-Type": "application/json",
+                                                 "Idempotency-Key": idempotency_key})
+                    rejected |= _rejected(answer, consumer, f"{op} batch {n}")
         return Receipt(location=f"{self.base_url.rstrip('/')}{prefix}", rows=rows.num_rows,
-                       added=todo.added, changed=todo.changed, removed=len(todo.deletes))
+                       added=todo.added, changed=todo.changed, removed=len(todo.deletes), rejected=rejected)
 
     def _send(self, client: httpx.Client, method: str, path: str, consumer: str, what: str, **kwargs) -> httpx.Response:
         """One request, retried on timeouts, dropped connections, 429 and 5xx; any other 4xx fails at once."""
@@ -158,6 +152,16 @@ class HttpApi:
             raise DeliveryError(f"{consumer}: {what} ({method} {path}) was refused with HTTP "
                                 f"{response.status_code}: {response.text[:500]}")
         return response
+
+
+def _rejected(answer: httpx.Response, consumer: str, what: str) -> dict[str, str]:
+    """The records a batch's answer says were refused: external id -> the CRM's reason."""
+    listed = (answer.json() if answer.content else {}).get("rejected") or []
+    try:
+        return {str(r["external_id"]): str(r.get("error") or "no reason given") for r in listed}
+    except (TypeError, KeyError) as error:
+        raise DeliveryError(f"{consumer}: {what}: the CRM's list of rejected records is malformed "
+                            f"({error!r}): {answer.text[:300]}") from error
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -59,7 +59,8 @@ class PostgresTable:
     schema: str = "public"
 
     def sync(self, consumer: str, partition: date, rows: pa.Table, key: list[str],
-             previous: pa.Table | None) -> Receipt:
+             previous: pa.Table | None, retry: frozenset[str] = frozenset()) -> Receipt:
+        """Replaces the whole copy, so nothing is ever refused alone and `retry` has nothing to add."""
         columns = [(f.name, pg_type(f.type)) for f in rows.schema]
         names = [name for name, _ in columns]
         missing = [k for k in key if k not in names]
