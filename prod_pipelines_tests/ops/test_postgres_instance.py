@@ -11,7 +11,7 @@ import pytest
 from psycopg import sql
 
 from prod_pipelines.producers.synthetic import generate_landing
-from prod_pipelines_tests.support.cli import run_cli
+from prod_pipelines_tests.support.cli import copy_checkout, run_cli
 from prod_pipelines_tests.support.http_crm_server import CrmServer
 
 FIRST, LAST = date(2025, 3, 3), date(2025, 3, 10)  # LAST is a Monday: every consumer gets it
@@ -24,22 +24,28 @@ def dagster_database(postgres_dsn):
         conn.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
     # SQLAlchemy 2.1 maps postgresql:// to psycopg 3, whose server-side parameters break
     # dagster-postgres's NOTIFY: the instance URL names the psycopg2 driver (see docs/runbook.md).
-    yield postgres_dsn.split("/test")[0].replace("postgresql://", "postgresql+psycopg2://") + f"/{name}"
+    yield postgres_dsn.split("/test")[0].replace("postgresql://", "postgresql+psycopg2://") + f"/{name}?sslmode=prefer"
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def test_staging_runs_on_a_postgres_backed_instance_and_delivers_to_real_destinations(
         tmp_path, postgres_dsn, postgres_schema, dagster_database):
+    """The local server has no TLS, so this runs a copy of the project whose staging.yaml accepts
+    `sslmode=prefer` (the URLs say it, proving the setting reaches both drivers); staging's own rule
+    is tested in definitions/test_environments.py."""
+    checkout = copy_checkout(tmp_path / "repo")
+    staging = checkout / "prod_pipelines" / "config" / "staging.yaml"
+    staging.write_text(staging.read_text().replace("postgres_min_sslmode: require", "postgres_min_sslmode: prefer"))
     generate_landing(tmp_path, FIRST, LAST, scale=0.02)
     drop = tmp_path / "retailer-app-drop"
     with CrmServer(token="staging-token") as crm:
         env = {"PROD_PIPELINES_ENV": "staging", "PROD_PIPELINES_DAGSTER_PG_URL": dagster_database,
                "PROD_PIPELINES_RETAILER_APP_URL": str(drop),
                "PROD_PIPELINES_SALESFORCE_URL": crm.url, "PROD_PIPELINES_SALESFORCE_TOKEN": "staging-token",
-               "PROD_PIPELINES_CRM_EMAIL_URL": f"{postgres_dsn}&schema={postgres_schema}"}
+               "PROD_PIPELINES_CRM_EMAIL_URL": f"{postgres_dsn}&sslmode=prefer&schema={postgres_schema}"}
         done = run_cli("backfill", "--start", FIRST.isoformat(), "--end", LAST.isoformat(),
-                       data_dir=tmp_path, start_date=FIRST, env=env)
+                       data_dir=tmp_path, start_date=FIRST, env=env, checkout=checkout)
         assert "staging-token" not in done.stdout + done.stderr, "secrets are never printed"
         crm_records = crm.records.get("salesforce", {})
     assert "sqlite" not in (tmp_path / "dagster" / "dagster.yaml").read_text()
