@@ -7,9 +7,6 @@ laptop and fail on CI (CI=true).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,12 +16,10 @@ import psycopg
 import pyarrow as pa
 import pytest
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict
 
 from prod_pipelines.delivery.destinations.postgres import PostgresTable
-from prod_pipelines.settings import REPO_ROOT
+from prod_pipelines_tests.support.postgres_roles import admin_user, as_login, drop_roles, grant_writer_role
 
-ROLE_SQL = "prod_pipelines/delivery/destinations/postgres_writer_role.sql"
 DAY1, DAY2 = date(2025, 3, 10), date(2025, 3, 11)
 KEY = ["store_id", "sku_id"]
 
@@ -36,14 +31,10 @@ class Roles:
     writer: str
 
     def login_dsn(self, login: str) -> str:
-        return f"postgresql://{login}@127.0.0.1:5432/test?connect_timeout=3"
+        return as_login(self.admin_dsn, login)
 
-    def grant(self, login: str) -> subprocess.CompletedProcess:
-        """The operator's command from the SQL file's header, with this test's names."""
-        return subprocess.run(
-            [_psql(), self.admin_dsn, "-v", "ON_ERROR_STOP=1", "-v", f"schema={self.schema}",
-             "-v", f"writer={self.writer}", "-v", f"login={login}", "-f", str(REPO_ROOT / ROLE_SQL)],
-            capture_output=True, text=True, check=True, timeout=60)
+    def grant(self, login: str) -> None:
+        grant_writer_role(self.admin_dsn, schema=self.schema, writer=self.writer, login=login)
 
 
 @pytest.fixture
@@ -55,12 +46,7 @@ def roles(postgres_dsn: str, postgres_schema: str) -> Iterator[Roles]:
     yield made
     with psycopg.connect(postgres_dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("drop table if exists {}").format(sql.Identifier("public", made.writer)))
-        names = [r for (r,) in conn.execute("select rolname from pg_roles where starts_with(rolname, %s)",
-                                            [made.writer]).fetchall()]
-        if names:
-            conn.execute(sql.SQL("drop owned by {} cascade").format(sql.SQL(", ").join(map(sql.Identifier, names))))
-        for name in sorted(names, reverse=True):  # the logins (`<writer>_n`) before the writer
-            conn.execute(sql.SQL("drop role {}").format(sql.Identifier(name)))
+    drop_roles(postgres_dsn, made.writer)
 
 
 def export(day: date, n: int) -> pa.Table:
@@ -97,7 +83,7 @@ def test_the_writer_role_cannot_read_or_write_outside_its_schema(roles, postgres
         "write a public table": sql.SQL("delete from {}").format(sql.Identifier("public", roles.writer)),
         "create in public": sql.SQL("create table {} (a int)").format(sql.Identifier("public", f"{roles.writer}_x")),
         "create a schema": sql.SQL("create schema {}").format(sql.Identifier(f"{roles.writer}_new")),
-        "become a superuser": sql.SQL("set role {}").format(sql.Identifier(conninfo_to_dict(roles.admin_dsn)["user"])),
+        "become a superuser": sql.SQL("set role {}").format(sql.Identifier(admin_user(roles.admin_dsn))),
     }
     allowed = []
     with psycopg.connect(roles.login_dsn(login), autocommit=True) as conn:
@@ -139,12 +125,3 @@ def test_tables_delivered_before_the_roles_existed_pass_to_the_writer(roles, pos
         "crm_email", DAY2, export(DAY2, 4), KEY, previous=export(DAY1, 4))
     assert receipt.changed == 4
 
-
-def _psql() -> str:
-    found = shutil.which("psql")
-    if found is None:
-        reason = "psql (PostgreSQL's client) is not installed: the writer role's SQL is run through it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 import uuid
 from datetime import date
 
+import dagster as dg
 import psycopg
 import pyarrow.parquet as pq
 import pytest
 from psycopg import sql
 
+from prod_pipelines.ops.runner import INSTANCE_TEMPLATES
 from prod_pipelines.producers.synthetic import generate_landing
+from prod_pipelines.settings import DAGSTER_PG_URL_VAR
 from prod_pipelines_tests.support.cli import copy_checkout, run_cli
 from prod_pipelines_tests.support.http_crm_server import CrmServer
+from prod_pipelines_tests.support.postgres_roles import drop_roles, grant_writer_role
 
 FIRST, LAST = date(2025, 3, 3), date(2025, 3, 10)  # LAST is a Monday: every consumer gets it
 
@@ -58,3 +64,31 @@ def test_staging_runs_on_a_postgres_backed_instance_and_delivers_to_real_destina
     with psycopg.connect(postgres_dsn) as conn:
         emails = conn.execute(sql.SQL("select count(*) from {}").format(sql.Identifier(postgres_schema, "crm_email")))
         assert emails.fetchone()[0] > 0
+
+
+def test_the_instance_works_through_a_least_privilege_login_and_survives_a_rotation_to_another(
+        tmp_path, monkeypatch, postgres_dsn, dagster_database):
+    """The Dagster database gets the destination's roles (postgres_writer_role.sql, schema public): the
+    instance makes and writes its tables as the writer, and the URL rotation of docs/runbook.md (a second
+    login, then the first dropped) loses nothing."""
+    name = dagster_database.rsplit("/", 1)[1].split("?")[0]
+    admin, writer, marker = postgres_dsn.replace("/test", f"/{name}"), f"writer_{name}", dg.AssetKey("rotation")
+    shutil.copyfile(INSTANCE_TEMPLATES / "dagster.postgres.yaml", tmp_path / "dagster.yaml")
+    seen = []
+    try:
+        for login, drop_before in ((f"{writer}_1", None), (f"{writer}_2", f"{writer}_1")):
+            grant_writer_role(admin, schema="public", writer=writer, login=login)
+            if drop_before:
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(sql.SQL("drop role {}").format(sql.Identifier(drop_before)))  # owns nothing
+            monkeypatch.setenv(DAGSTER_PG_URL_VAR, re.sub(r"//[^@/]+@", f"//{login}@", dagster_database))
+            with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+                instance.report_runless_asset_event(dg.AssetMaterialization(marker, metadata={"by": login}))
+                seen = [e.asset_materialization.metadata["by"].value
+                        for e in instance.fetch_materializations(marker, limit=10).records]
+        with psycopg.connect(admin) as conn:
+            owners = conn.execute("select distinct tableowner from pg_tables where schemaname = 'public'").fetchall()
+    finally:
+        drop_roles(admin, writer)
+    assert sorted(seen) == [f"{writer}_1", f"{writer}_2"]
+    assert owners == [(writer,)]

@@ -8,7 +8,8 @@
 -- `writer` (no login) holds the privileges and owns the tables. `login`, the role the destination's URL
 -- names, acts as `writer` from its first statement, so the tables it creates belong to `writer` and a
 -- second login (the same command with login=top_items_writer_2) can take over when a password is rotated
--- (docs/runbook.md). Running it again changes nothing. `\password` hashes on the client: the password
+-- (docs/runbook.md). Running it again changes nothing. The Dagster instance's database takes the same
+-- roles with schema=public (its tables live there). `\password` hashes on the client: the password
 -- never appears in this file, a command line or the server's log.
 
 select format('create role %I nologin', :'writer')
