@@ -172,7 +172,7 @@ def refuse_postgres_without_tls(env: str, variables: Mapping[str, str]) -> None:
         if mode not in SSLMODES or SSLMODES.index(mode) < SSLMODES.index(minimum):
             said = f"sslmode={mode}" if mode else "no sslmode"
             raise ValueError(f"{env}: {name} has {said}, but config/{env}.yaml sets postgres_min_sslmode: {minimum} "
-                             f"(connections must use TLS): add sslmode={minimum} to its URL")
+                             f"(TLS at least that strict): add sslmode={minimum} to its URL")
 
 
 def yesterday() -> date:
