@@ -167,10 +167,12 @@ def refuse_postgres_without_tls(env: str, variables: Mapping[str, str]) -> None:
     for name, value in sorted(variables.items()):
         if not re.match(r"postgres(ql)?(\+\w+)?://", value):
             continue
-        found = re.search(r"[?&]sslmode=([\w-]+)", value)
-        mode = found.group(1) if found else None
-        if mode not in SSLMODES or SSLMODES.index(mode) < SSLMODES.index(minimum):
-            said = f"sslmode={mode}" if mode else "no sslmode"
+        found = re.search(r"[?&]sslmode=([^&#]*)", value)
+        mode = found.group(1) if found else "prefer"  # libpq's default
+        if mode not in SSLMODES:
+            raise ValueError(f"{env}: {name} has sslmode={mode!r}, which is not one of {', '.join(SSLMODES)}")
+        if SSLMODES.index(mode) < SSLMODES.index(minimum):
+            said = f"sslmode={mode}" if found else "no sslmode"
             raise ValueError(f"{env}: {name} has {said}, but config/{env}.yaml sets postgres_min_sslmode: {minimum} "
                              f"(TLS at least that strict): add sslmode={minimum} to its URL")
 

@@ -83,6 +83,8 @@ def test_dev_takes_a_plain_postgres_url_and_staging_takes_require_or_stricter(tm
     for mode in ("require", "verify-ca", "verify-full"):
         variables = {k: v.replace("verify-full", mode) for k, v in DUMMY_SECRETS.items()}
         assert settings_for("staging", tmp_path, variables).env == "staging"
+    with pytest.raises(ValueError, match="PROD_PIPELINES_CRM_EMAIL_URL has sslmode='requir', which is not one of"):
+        settings_for("dev", tmp_path, {"PROD_PIPELINES_CRM_EMAIL_URL": "postgresql://app@h/m?sslmode=requir"})
 
 
 def test_secrets_reach_resources_only_as_environment_variables(tmp_path):
