@@ -6,6 +6,7 @@ Everything else receives a `Settings` value; nothing else touches `os.environ`.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +32,9 @@ ENVIRONMENT_CONFIG_DIR = Path(__file__).with_name("config")
 ENVIRONMENTS = ("dev", "staging", "prod")
 # dbt's and Dagster's usage statistics are off for every process the project starts.
 NO_TELEMETRY = {"DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DAGSTER_DISABLE_TELEMETRY": "1"}
+# libpq's sslmode values, weakest first: from `require` on the connection is encrypted, and
+# `verify-full` also checks that the server's certificate names the host (no man in the middle).
+SSLMODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class Settings:
         if log_format not in (None, *LOG_FORMATS):
             raise ValueError(f"{LOG_FORMAT_VAR}={log_format!r} is not one of {', '.join(LOG_FORMATS)}")
         present = frozenset(k for k, v in env.items() if k.startswith("PROD_PIPELINES_") and v)
+        refuse_postgres_without_tls(name, {k: env[k] for k in present})
         return cls(data_dir=data_dir_path, start_date=start, env=name, variables_set=present,
                    log_format_override=log_format)
 
@@ -155,6 +160,29 @@ def configured_start_date(env: str, today: date | None = None) -> date:
     if not days.isdigit() or unit != "days ago":
         raise ValueError(f"config/{env}.yaml: start_date {value!r} is neither a date nor 'N days ago'")
     return (today or date.today()) - timedelta(days=int(days))
+
+
+def refuse_postgres_without_tls(env: str, variables: Mapping[str, str]) -> None:
+    """Fails when a variable holds a PostgreSQL URL whose sslmode is weaker than `config/<env>.yaml`'s
+    `postgres_min_sslmode`, naming the variable and the setting (never the value: it may hold a password).
+
+    The URL must say it itself (`?sslmode=verify-full`): libpq's PGSSLMODE and its default, `prefer`,
+    fall back to plain text silently. Over a Unix socket libpq never uses TLS and ignores sslmode.
+    """
+    minimum = yaml.safe_load((ENVIRONMENT_CONFIG_DIR / f"{env}.yaml").read_text())["postgres_min_sslmode"]
+    if minimum not in SSLMODES:
+        raise ValueError(f"config/{env}.yaml: postgres_min_sslmode {minimum!r} is not one of {', '.join(SSLMODES)}")
+    for name, value in sorted(variables.items()):
+        if not re.match(r"postgres(ql)?(\+\w+)?://", value):
+            continue
+        found = re.search(r"[?&]sslmode=([^&#]*)", value)
+        mode = found.group(1) if found else "prefer"  # libpq's default
+        if mode not in SSLMODES:
+            raise ValueError(f"{env}: {name} has sslmode={mode!r}, which is not one of {', '.join(SSLMODES)}")
+        if SSLMODES.index(mode) < SSLMODES.index(minimum):
+            said = f"sslmode={mode}" if found else "no sslmode"
+            raise ValueError(f"{env}: {name} has {said}, but config/{env}.yaml sets postgres_min_sslmode: {minimum} "
+                             f"(TLS at least that strict): add sslmode={minimum} to its URL")
 
 
 def yesterday() -> date:

@@ -128,6 +128,14 @@ def _parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", parents=[data], help="start the Dagster UI and daemon on this data dir")
     dev.add_argument("--port", type=int, default=3000)
     dev.set_defaults(command=_dev)
+
+    ui = sub.add_parser("ui", parents=[data], help="start only the Dagster webserver on this data dir's instance "
+                                                   "(no daemon: for people who look, while production runs)")
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.add_argument("--read-only", action="store_true", help="viewers see runs, assets and logs but cannot launch, "
+                    "cancel, re-execute, wipe, or turn schedules and sensors on or off")
+    ui.set_defaults(command=_ui)
     return parser
 
 
@@ -321,11 +329,20 @@ def _data_dictionary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dev(args: argparse.Namespace, settings: Settings) -> int:
+    return _exec_dagster(settings, "dagster", "dev", "-h", "127.0.0.1", "-p", str(args.port))
+
+
+def _ui(args: argparse.Namespace, settings: Settings) -> int:
+    read_only = ["--read-only"] if args.read_only else []
+    return _exec_dagster(settings, "dagster-webserver", "-h", args.host, "-p", str(args.port), *read_only)
+
+
+def _exec_dagster(settings: Settings, program: str, *args: str) -> int:
+    """Becomes `program` (beside this Python) on this project's workspace and this data dir's instance."""
     from prod_pipelines.ops.runner import prepare_dagster_home
 
     env = settings.child_env(DAGSTER_HOME=str(prepare_dagster_home(settings)))
-    command = [str(Path(sys.executable).with_name("dagster")), "dev", "-w", str(REPO_ROOT / "workspace.yaml"),
-               "-h", "127.0.0.1", "-p", str(args.port)]
+    command = [str(Path(sys.executable).with_name(program)), *args, "-w", str(REPO_ROOT / "workspace.yaml")]
     os.chdir(REPO_ROOT)
     os.execve(command[0], command, env)
     return 0

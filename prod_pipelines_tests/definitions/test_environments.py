@@ -59,6 +59,34 @@ def test_a_missing_secret_in_prod_fails_fast_naming_the_variable(tmp_path, missi
         build_definitions(settings_for("prod", tmp_path, variables))
 
 
+@pytest.mark.parametrize(("env", "variable", "url", "said"), [
+    ("prod", "PROD_PIPELINES_CRM_EMAIL_URL", "postgresql://app:s3cret@db.example.invalid/marketing", "no sslmode"),
+    ("prod", "PROD_PIPELINES_CRM_EMAIL_URL", "postgresql://app:s3cret@db.example.invalid/m?sslmode=require", "require"),
+    ("prod", "PROD_PIPELINES_DAGSTER_PG_URL", "postgresql+psycopg2://d:s3cret@db.example.invalid/d?sslmode=prefer",
+     "prefer"),
+    ("staging", "PROD_PIPELINES_DAGSTER_PG_URL", "postgresql+psycopg2://d:s3cret@db.example.invalid/d", "no sslmode"),
+    ("staging", "PROD_PIPELINES_CRM_EMAIL_URL", "postgres://app:s3cret@db.example.invalid/m?sslmode=disable",
+     "disable"),
+])
+def test_staging_and_prod_refuse_a_postgres_url_without_tls_naming_the_variable_and_setting(
+        tmp_path, env, variable, url, said):
+    with pytest.raises(ValueError) as refused:
+        settings_for(env, tmp_path, {**DUMMY_SECRETS, variable: url})
+    message = str(refused.value)
+    assert variable in message and f"config/{env}.yaml sets postgres_min_sslmode" in message
+    assert said in message and "s3cret" not in message, message
+
+
+def test_dev_takes_a_plain_postgres_url_and_staging_takes_require_or_stricter(tmp_path):
+    plain = {"PROD_PIPELINES_CRM_EMAIL_URL": "postgresql://app@127.0.0.1/marketing?schema=m"}
+    assert build_definitions(settings_for("dev", tmp_path, plain)).resources["destination_crm_email"].kind == "postgres"
+    for mode in ("require", "verify-ca", "verify-full"):
+        variables = {k: v.replace("verify-full", mode) for k, v in DUMMY_SECRETS.items()}
+        assert settings_for("staging", tmp_path, variables).env == "staging"
+    with pytest.raises(ValueError, match="PROD_PIPELINES_CRM_EMAIL_URL has sslmode='requir', which is not one of"):
+        settings_for("dev", tmp_path, {"PROD_PIPELINES_CRM_EMAIL_URL": "postgresql://app@h/m?sslmode=requir"})
+
+
 def test_secrets_reach_resources_only_as_environment_variables(tmp_path):
     prod = build_definitions(settings_for("prod", tmp_path, DUMMY_SECRETS))
     target = prod.resources["destination_salesforce"]

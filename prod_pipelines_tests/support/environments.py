@@ -10,8 +10,8 @@ DUMMY_SECRETS = {
     "PROD_PIPELINES_RETAILER_APP_URL": "s3://retailer-app-drop/top-items",
     "PROD_PIPELINES_SALESFORCE_URL": "https://crm.example.invalid/api",
     "PROD_PIPELINES_SALESFORCE_TOKEN": "dummy-token",
-    "PROD_PIPELINES_CRM_EMAIL_URL": "postgresql://app@db.example.invalid/marketing",
-    "PROD_PIPELINES_DAGSTER_PG_URL": "postgresql://dagster@db.example.invalid/dagster",
+    "PROD_PIPELINES_CRM_EMAIL_URL": "postgresql://app@db.example.invalid/marketing?sslmode=verify-full",
+    "PROD_PIPELINES_DAGSTER_PG_URL": "postgresql://dagster@db.example.invalid/dagster?sslmode=verify-full",
 }
 
 

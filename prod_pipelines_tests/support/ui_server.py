@@ -54,7 +54,8 @@ def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None, tim
     """The UI on `data_dir` (which must already hold a landing zone) until the block exits.
 
     `entry` is how a user starts it: bare `dagster dev` (with DAGSTER_HOME set), or `prod-pipelines dev`,
-    which `make dev` runs and which prepares DAGSTER_HOME itself."""
+    which `make dev` runs and which prepares DAGSTER_HOME itself; `prod-pipelines ui --read-only` is the
+    webserver alone, for viewers, so no daemon is waited for."""
     settings = Settings(data_dir=Path(data_dir).resolve(), start_date=start_date)
     home = prepare_dagster_home(settings)
     port = port or free_port()
@@ -68,13 +69,16 @@ def dagster_ui(data_dir: Path, start_date: date, *, port: int | None = None, tim
                         "-h", "127.0.0.1", "-p", str(port)],
         "prod-pipelines dev": [str(bin_dir / "prod-pipelines"), "dev", "--data-dir", str(settings.data_dir),
                                "--port", str(port)],
+        "prod-pipelines ui --read-only": [str(bin_dir / "prod-pipelines"), "ui", "--read-only", "--data-dir",
+                                          str(settings.data_dir), "--port", str(port)],
     }
     command = commands[entry]
+    with_daemon = "dev" in command
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                    start_new_session=True, preexec_fn=_default_interrupts)
     try:
-        _wait_until_ready(url, process, log_path, timeout)
+        _wait_until_ready(url, process, log_path, timeout, with_daemon)
         yield UiServer(url=url, dagster_home=home, log_path=log_path, process=process)
     finally:
         if process.poll() is None or _group_alive(process.pid):
@@ -89,14 +93,14 @@ def graphql(url: str, query: str, variables: dict | None = None, timeout: float 
         return json.loads(response.read())["data"]
 
 
-def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: float) -> None:
+def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path, timeout: float, with_daemon: bool) -> None:
     deadline = time.monotonic() + timeout
     problem = "the webserver did not answer"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"dagster dev exited with {process.returncode}:\n{_tail(log_path)}")
         try:
-            problem = _not_ready_because(graphql(url, READY_QUERY, timeout=10))
+            problem = _not_ready_because(graphql(url, READY_QUERY, timeout=10), with_daemon)
         except (urllib.error.URLError, ConnectionError, TimeoutError, KeyError, TypeError) as error:
             problem = f"the webserver did not answer ({error})"
         if problem is None:
@@ -105,7 +109,7 @@ def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path, timeo
     raise TimeoutError(f"the Dagster UI at {url} was not ready after {timeout:.0f}s: {problem}\n{_tail(log_path)}")
 
 
-def _not_ready_because(data: dict) -> str | None:
+def _not_ready_because(data: dict, with_daemon: bool) -> str | None:
     entries = data["workspaceOrError"]["locationEntries"]
     for entry in entries:
         if entry["loadStatus"] != "LOADED":
@@ -115,6 +119,8 @@ def _not_ready_because(data: dict) -> str | None:
             raise RuntimeError(f"code location {entry['name']} failed to load: {loaded.get('message')}")
     if not entries:
         return "no code location yet"
+    if not with_daemon:
+        return None
     statuses = data["instance"]["daemonHealth"]["allDaemonStatuses"]
     queue = [s for s in statuses if s["daemonType"] == "QUEUED_RUN_COORDINATOR"]
     if not queue or not queue[0]["healthy"]:

@@ -8,7 +8,8 @@ added/changed/removed are counted by key against what the table really held, wha
 
 The table is created from the Arrow schema (with the key as primary key) when absent. A table whose
 columns no longer match the export is refused rather than altered: migrating what an app reads is a
-deliberate step, not a side effect of a sync.
+deliberate step, not a side effect of a sync. In staging and prod the URL names a role that may touch
+only this schema, made by `postgres_writer_role.sql` beside this module.
 """
 
 from __future__ import annotations
@@ -90,7 +91,11 @@ class PostgresTable:
 
     def _ensure_tables(self, cur: psycopg.Cursor, table: sql.Identifier, columns: list[tuple[str, str]],
                        key: list[str]) -> None:
-        cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(self.schema)))
+        # `create schema if not exists` needs CREATE on the database even when the schema exists: a
+        # least-privilege writer (postgres_writer_role.sql) only has its schema, so ask first.
+        cur.execute("select to_regnamespace(%s) is null", [sql.Identifier(self.schema).as_string(cur)])
+        if cur.fetchone()[0]:
+            cur.execute(sql.SQL("create schema {}").format(sql.Identifier(self.schema)))
         cur.execute(sql.SQL("create table if not exists {} (consumer text primary key, \"partition\" date not null, "
                             "synced_at timestamptz not null, \"rows\" bigint not null)")
                     .format(sql.Identifier(self.schema, SYNC_STATE)))
