@@ -90,7 +90,8 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
             metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
                          "changed": r.changed, "removed": r.removed, "rejected": len(r.rejected),
                          "sync_log": dg.MetadataValue.md(
-                             f"`select * from delivery.sync_changelog where sync_id = '{outcome.sync_id}'`")}
+                             f"`select * from delivery.sync_changelog where sync_id = '{outcome.sync_id}'`"),
+                         "changes": dg.MetadataValue.json(outcome.changes.samples())}
         yield dg.MaterializeResult(metadata=metadata)
         yield _held_back_check(key, consumer, partition, held)
 

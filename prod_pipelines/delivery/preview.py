@@ -15,13 +15,12 @@ import duckdb
 import pyarrow as pa
 
 from prod_pipelines.completeness.verdict import newest_complete_day
+from prod_pipelines.delivery.changes import compare, sample_lines
 from prod_pipelines.delivery.consumers import Consumer
 from prod_pipelines.delivery.guard import DEFAULT_MAX_SHARE, churn
 from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.sync import skip_reason
 from prod_pipelines.warehouse import content_digest
-
-SAMPLE = 3
 
 
 @dataclass(frozen=True)
@@ -51,7 +50,7 @@ def plan(conn: duckdb.DuckDBPyConnection, ledger: Ledger, consumer: Consumer, ap
     rows, digest = export_rows(conn, consumer, partition)
     current = ledger.current(consumer.name)
     previous = ledger.sent(current) if current is not None else None
-    diff = _diff(previous, rows, list(consumer.key))
+    changes = compare(previous, rows, consumer.key)
     if reason := skip_reason(ledger, consumer, partition, digest):
         action = f"skip: {reason}"
     else:
@@ -60,8 +59,7 @@ def plan(conn: duckdb.DuckDBPyConnection, ledger: Ledger, consumer: Consumer, ap
             f"refuse: would replace {change.share:.0%} of the rows last sent (limit {limit:.0%}); "
             f"approve with --approve-large-change {consumer.name}")
     return Plan(consumer.name, consumer.export_label, partition, action, rows.num_rows,
-                *(len(diff[k]) for k in ("created", "updated", "deleted")),
-                samples={k: v[:SAMPLE] for k, v in diff.items()})
+                len(changes.created), len(changes.updated), len(changes.deleted), samples=changes.samples())
 
 
 def render(plans: list[Plan]) -> str:
@@ -71,34 +69,5 @@ def render(plans: list[Plan]) -> str:
         lines.append(f"{p.consumer} ({p.export}, {day}): {p.action}")
         if p.partition:
             lines.append(f"  {p.created} created, {p.updated} updated, {p.deleted} deleted against what it holds")
-        for kind in ("created", "updated", "deleted"):
-            lines += [f"  {kind[:-1]:<8}{_line(s)}" for s in p.samples.get(kind, [])]
+        lines += [f"  {line}" for line in sample_lines(p.samples)]
     return "\n".join(lines)
-
-
-def _diff(previous: pa.Table | None, rows: pa.Table, key: list[str]) -> dict[str, list]:
-    """Rows by the consumer's key: created, updated (the columns that differ, before and after), deleted.
-
-    Every column counts, the as-of day too: an upsert API receives a kept item of a new day as an
-    update (what the HTTP destination's receipt counts as changed)."""
-    old, new = _by_key(previous, key), _by_key(rows, key)
-    updated = [{"key": dict(zip(key, k, strict=True)),
-                "before": {c: str(old[k][c]) for c in new[k] if old[k].get(c) != new[k][c]},
-                "after": {c: str(new[k][c]) for c in new[k] if old[k].get(c) != new[k][c]}}
-               for k in sorted(new.keys() & old.keys()) if old[k] != new[k]]
-    return {"created": [_strings(new[k]) for k in sorted(new.keys() - old.keys())], "updated": updated,
-            "deleted": [_strings(old[k]) for k in sorted(old.keys() - new.keys())]}
-
-
-def _by_key(table: pa.Table | None, key: list[str]) -> dict[tuple, dict]:
-    return {} if table is None else {tuple(r[k] for k in key): r for r in table.to_pylist()}
-
-
-def _strings(row: dict) -> dict:
-    return {c: str(v) for c, v in row.items()}
-
-
-def _line(sample: dict) -> str:
-    if "before" in sample:
-        return f"{sample['key']}: {sample['before']} -> {sample['after']}"
-    return str(sample)

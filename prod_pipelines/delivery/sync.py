@@ -12,6 +12,7 @@ from datetime import date
 import pyarrow as pa
 
 from prod_pipelines.delivery import sync_log
+from prod_pipelines.delivery.changes import Changes, compare, sample_lines
 from prod_pipelines.delivery.consumers import Consumer
 from prod_pipelines.delivery.destinations.protocol import Destination, Receipt
 from prod_pipelines.delivery.guard import BlastRadiusExceeded, churn, enforce
@@ -27,6 +28,7 @@ class Outcome:
     status: str  # sent | skipped: <why>
     sync_id: str | None = None
     receipt: Receipt | None = None
+    changes: Changes | None = None  # what the sync changed against what was last sent
 
 
 def deliver(ledger: Ledger, consumer: Consumer, destination: Destination, partition: date, rows: pa.Table,
@@ -36,13 +38,17 @@ def deliver(ledger: Ledger, consumer: Consumer, destination: Destination, partit
     if reason := skip_reason(ledger, consumer, partition, content_hash):
         return Outcome(f"skipped: {reason}")
     previous = ledger.sent(current) if current is not None else None
+    changes = compare(previous, rows, consumer.key)
     sync_id = ledger.start(consumer.name, partition, "sync", content_hash, run_id)
     try:
         enforce(consumer.name, churn(previous, rows, list(consumer.key)), max_share, is_approved)
     except BlastRadiusExceeded as refusal:
-        ledger.finish(sync_id, "refused", str(refusal))
-        raise
-    return Outcome("sent", sync_id, _send(ledger, consumer, destination, sync_id, partition, rows, previous))
+        shown = "\n".join([f"{refusal}", f"The refused plan for {partition}: {changes.counts()}; for example:",
+                           *(f"  {line}" for line in sample_lines(changes.samples()))])
+        ledger.finish(sync_id, "refused", shown)
+        raise BlastRadiusExceeded(shown) from None
+    receipt = _send(ledger, consumer, destination, sync_id, partition, rows, previous, changes)
+    return Outcome("sent", sync_id, receipt, changes)
 
 
 def skip_reason(ledger: Ledger, consumer: Consumer, partition: date, content_hash: str) -> str | None:
@@ -71,13 +77,15 @@ def rollback(ledger: Ledger, consumer: Consumer, destination: Destination, to_sy
                          + (f" (no sync {to_sync_id!r})" if to_sync_id else ""))
     rows = ledger.sent(target)
     sync_id = ledger.start(consumer.name, target.partition_date, "rollback", target.content_hash, run_id)
-    receipt = _send(ledger, consumer, destination, sync_id, target.partition_date, rows, ledger.sent(current))
+    previous = ledger.sent(current)
+    receipt = _send(ledger, consumer, destination, sync_id, target.partition_date, rows, previous,
+                    compare(previous, rows, consumer.key))
     ledger.mark_rolled_back(current.sync_id)
     return Outcome(f"rolled back to {target.sync_id}", sync_id, receipt)
 
 
 def _send(ledger: Ledger, consumer: Consumer, destination: Destination, sync_id: str, partition: date,
-          rows: pa.Table, previous: pa.Table | None) -> Receipt:
+          rows: pa.Table, previous: pa.Table | None, changes: Changes) -> Receipt:
     """Sends, logs each record's outcome, and judges the sync: records the consumer refused fail it only
     above the consumer's `max_rejected_share`; below it, it succeeds with rejects, retried next time."""
     ledger.keep_sent(consumer.name, sync_id, rows)  # first: a sync that reached the consumer always has its copy
@@ -87,7 +95,7 @@ def _send(ledger: Ledger, consumer: Consumer, destination: Destination, sync_id:
     except Exception as error:
         ledger.finish(sync_id, "failed", f"{type(error).__name__}: {error}")
         raise
-    changed = sync_log.operations(previous, rows, key, retry)
+    changed = sync_log.operations(changes, retry)
     changed |= {e: "update" for e in receipt.rejected if e not in changed}
     sync_log.record(ledger.conn, consumer.name, sync_id, partition, changed, receipt.rejected, ledger.retention_days)
     if not receipt.rejected:

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pyarrow as pa
 
-from prod_pipelines.delivery.records import external_id
+from prod_pipelines.delivery.changes import Changes
 
 DEFAULT_RETENTION_DAYS = 400
 SYNC_LOG_DDL = """
@@ -52,17 +52,11 @@ def ensure_tables(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(SYNC_LOG_DDL)
 
 
-def operations(previous: pa.Table | None, rows: pa.Table, key: list[str],
-               retry: frozenset[str] = frozenset()) -> dict[str, str]:
-    """External id -> create | update | delete: `rows` against what was last sent, plus the retried
-    records (an update if the export still has them, else a delete)."""
-    old = _by_external_id(previous, key)
-    new = _by_external_id(rows, key)
-    found = {e: "create" for e in new.keys() - old.keys()}
-    found |= {e: "update" for e in new.keys() & old.keys() if new[e] != old[e] or e in retry}
-    found |= {e: "delete" for e in old.keys() - new.keys()}
-    found |= {e: "delete" for e in retry - old.keys() - new.keys()}  # a refused delete, tried again
-    return found
+def operations(changes: Changes, retry: frozenset[str] = frozenset()) -> dict[str, str]:
+    """External id -> create | update | delete: the sync's changes, plus the retried records (an
+    update if the export still has them, a delete if not)."""
+    found = changes.operations()
+    return found | {e: ("update" if e in changes.kept else "delete") for e in retry if e not in found}
 
 
 def record(conn: duckdb.DuckDBPyConnection, consumer: str, sync_id: str, partition: date,
@@ -102,7 +96,3 @@ def key_history(conn: duckdb.DuckDBPyConnection, consumer: str, key: str) -> lis
                         "and (record_key = ? or starts_with(record_key, ? || ':')) order by synced_at, record_key",
                         [consumer, key, key]).fetchall()
     return [dict(zip(LOG_COLUMNS, row, strict=True)) for row in rows]
-
-
-def _by_external_id(table: pa.Table | None, key: list[str]) -> dict[str, dict]:
-    return {} if table is None else {external_id(row, key): row for row in table.to_pylist()}

@@ -66,6 +66,7 @@ def test_a_refused_record_is_kept_by_key_with_its_reason_and_retried_until_the_c
     assert REASON in run("syncs", "salesforce", "--key", refused).stdout
     shown = destination_metadata(data_dir)
     assert shown["rejected"] == 1 and shown["sync_id"] in shown["sync_log"]
+    assert shown["changes"]["updated"], "the asset shows no sample of what the sync changed"
 
     server.refuse.clear()
     run("deliver")  # the same day, the same content: due only because of the record to retry

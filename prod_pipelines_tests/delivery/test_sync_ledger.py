@@ -100,9 +100,15 @@ def test_the_guard_refuses_replacing_60_percent_of_the_rows_and_records_the_refu
     target = FileDrop(str(tmp_path / "drop"))
     send(ledger, target, D1, A)
     replaced = recommendations(D2, TEN[:4] + [f"N{i}" for i in range(6)])
-    with pytest.raises(BlastRadiusExceeded, match=r"replace 60% of the 10 rows"):
+    with pytest.raises(BlastRadiusExceeded, match=r"replace 60% of the 10 rows") as refused:
         send(ledger, target, D2, replaced)
+    # The refusal shows the plan it refused, as `deliver --dry-run` would: counts and a sample of each.
+    plan = str(refused.value).splitlines()[1:]
+    assert plan[0] == f"The refused plan for {D2}: 6 created, 4 updated, 6 deleted; for example:"
+    assert [line.split()[0] for line in plan[1:]] == ["create"] * 3 + ["update"] * 3 + ["delete"] * 3
+    assert "'sku_id': 'N0'" in plan[1] and "'sku_id': 'K04'" in plan[7]
     assert ledger.history(CONSUMER.name)[-1]["status"] == "refused"
+    assert ledger.history(CONSUMER.name)[-1]["message"] == str(refused.value)
     assert not (tmp_path / "drop" / "app" / f"dt={D2.isoformat()}").exists()
     assert send(ledger, target, D2, replaced, approved=True).status == "sent"
     assert ledger.current(CONSUMER.name).partition_date == D2
