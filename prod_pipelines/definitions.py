@@ -7,6 +7,7 @@ since is parsed again.
 
 from __future__ import annotations
 
+import os
 import warnings
 from functools import cache
 
@@ -29,6 +30,7 @@ from prod_pipelines.delivery.destinations.resource import resource_key, target_f
 from prod_pipelines.partitions import daily_partitions
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.settings import ALERT_WEBHOOK_VAR, DAGSTER_PG_URL_VAR, DBT_EXECUTABLE, Settings
+from prod_pipelines.sqlite_commits import SQLITE_FSYNC_VAR, commit_without_fsync
 from prod_pipelines.warehouse import Warehouse
 
 PIPELINE_JOB = "pipeline"
@@ -50,6 +52,8 @@ def build_definitions(settings: Settings) -> dg.Definitions:
 def _build(settings: Settings) -> dg.Definitions:
     if "postgres" in settings.dagster_instance_template:
         settings.require(DAGSTER_PG_URL_VAR)
+    elif os.environ.get(SQLITE_FSYNC_VAR) != "1":
+        commit_without_fsync()  # the run writing thousands of events to SQLite (sqlite_commits.py)
     partitions = daily_partitions(settings.start_date)
     dbt_models = build_dbt_assets(partitions)
     consumers = all_consumers()

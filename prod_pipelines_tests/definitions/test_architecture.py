@@ -13,7 +13,7 @@ import prod_pipelines
 
 PACKAGE = Path(prod_pipelines.__file__).parent
 LAYERS = [
-    {"compat", "settings"},
+    {"compat", "settings", "sqlite_commits"},
     {"partitions", "warehouse", "resources"},
     {"landing", "catalog"},
     {"dbt"},
