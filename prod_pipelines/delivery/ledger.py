@@ -35,6 +35,7 @@ create table if not exists delivery.syncs (
     finished_at timestamptz,
     message varchar
 );
+alter table delivery.syncs add column if not exists rejected bigint;  -- records the destination refused; null = 0
 """
 COLUMNS = ("sync_id", "consumer", "partition_date", "action", "status", "rows", "added", "changed", "removed",
            "content_hash", "location", "run_id", "started_at", "finished_at", "message")
