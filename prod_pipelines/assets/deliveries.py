@@ -3,12 +3,15 @@
 Unpartitioned on purpose: a backfill recomputes history in the exports, but a consumer only ever
 receives the newest day the day verdict calls complete (completeness/verdict.py), once per distinct
 content (see delivery/sync.py). Days held back are shown, with their reasons, by the `newest_day_delivered`
-check, which warns: the consumer kept its last good data, nothing failed on its side.
+check, which warns: the consumer kept its last good data, nothing failed on its side. After each
+delivery the consumer's alert policy judges its newest sync (delivery/alert_policy.py): here, because
+this step holds the warehouse that the ledger and the policy's state live in.
 """
 
 
 import dagster as dg
 
+from prod_pipelines.automation.alerts import notify_alert_policy
 from prod_pipelines.catalog.columns import column_schema
 from prod_pipelines.completeness.verdict import newest_complete_day
 from prod_pipelines.delivery.consumers import Consumer
@@ -60,7 +63,7 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
                   "sla": consumer.sla,
                   "send_on": consumer.send_on, "key": ", ".join(consumer.key),
                   "max_change_share": consumer.max_change_share},
-        required_resource_keys={"warehouse", target_key},
+        required_resource_keys={"warehouse", target_key, "alerts"},
         pool="warehouse",
         output_required=False,
     )
@@ -82,9 +85,11 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
             ledger = Ledger(conn, context.resources.warehouse.sent_dir)
             outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
                               consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)
+            notified = notify_alert_policy(conn, consumer, context.resources.alerts, context.run, context.log)
         context.log.info(f"{consumer.name}: {outcome.status} ({partition}, {rows.num_rows} rows)")
         metadata = {"partition": partition.isoformat(), "rows": rows.num_rows, "content_hash": digest,
-                    "status": outcome.status, "held_back": dg.MetadataValue.json(held)}
+                    "status": outcome.status, "held_back": dg.MetadataValue.json(held),
+                    "alerts_sent": dg.MetadataValue.json([a["title"] for a in notified])}
         if outcome.receipt is not None:
             r = outcome.receipt
             metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,

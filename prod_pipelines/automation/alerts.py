@@ -3,17 +3,23 @@
 An alert names the assets, the partition, the run id and the error. It goes to a webhook as
 Slack-compatible JSON (`PROD_PIPELINES_ALERT_WEBHOOK_URL`, a secret: environment only) or, with
 no webhook set, is appended to `<data dir>/alerts.jsonl`. Each run is alerted on once (sensor cursor).
+The thresholds of each consumer's syncs notify on changes of state instead (delivery/alert_policy.py),
+sent from the destination asset by `notify_alert_policy`.
 """
 
 import json
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import httpx
 
 from prod_pipelines.automation.failures import FailedCheck, failed_error_checks, step_failure_text
 from prod_pipelines.compat import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from prod_pipelines.delivery import alert_policy
+from prod_pipelines.delivery.consumers import Consumer
 
 REFUSED = "BlastRadiusExceeded"
 
@@ -33,8 +39,9 @@ class AlertSink(dg.ConfigurableResource):
 
 
 def slack_message(alert: dict) -> dict:
+    said = f"error: {alert['error'][:2500]}" if "error" in alert else alert["detail"]
     lines = [f"*{alert['title']}*", f"assets: {', '.join(alert['assets']) or '-'}",
-             f"partition: {alert['partition']}", f"run: {alert['run_id']}", f"error: {alert['error'][:2500]}"]
+             f"partition: {alert['partition']}", f"run: {alert['run_id']}", said]
     return {"text": alert["title"],
             "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}}]}
 
@@ -93,3 +100,41 @@ def alert_on_failed_error_checks(context: dg.RunStatusSensorContext, alerts: Ale
     if checks:
         alerts.send(_alert("check_failure", f"{len(checks)} ERROR check(s) failed", [c.asset for c in checks],
                            context.dagster_run, "\n".join(c.text() for c in checks)))
+
+
+POLICY_TITLES = {"warn": "{consumer}: {signal} is WARN", "critical": "{consumer}: {signal} is CRITICAL",
+                 "resolved": "{consumer}: {signal} is back to ok (was {held})"}
+
+
+def policy_alert(change: alert_policy.Change, run: dg.DagsterRun) -> dict:
+    """The notification a change of state owes: which consumer, signal and sync, and the value against its levels."""
+    signal = change.measurement.signal
+    title = POLICY_TITLES[change.notification].format(consumer=change.consumer, signal=signal, held=change.held)
+    return {"kind": f"policy_{change.notification}", "title": title, "consumer": change.consumer,
+            "signal": signal, "level": change.level, "value": change.measurement.value,
+            "assets": [f"destinations/{change.consumer}"], "partition": change.partition.isoformat(),
+            "sync_id": change.sync_id, "run_id": run.run_id, "job": run.job_name,
+            "detail": f"sync {change.sync_id}: {change.measurement.detail}",
+            "at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def notify_alert_policy(conn: duckdb.DuckDBPyConnection, consumer: Consumer, sink: AlertSink, run: dg.DagsterRun,
+                        log: logging.Logger | dg.DagsterLogManager) -> list[dict]:
+    """After a delivery: sends what each change of state of the consumer's signals owes, then saves the state.
+
+    A notification that cannot be sent is logged and its state left as it was, so the next
+    delivery of the consumer sends it again; the delivery itself has succeeded and stays so.
+    """
+    sent = []
+    for change in alert_policy.evaluate(conn, consumer.name, consumer.alerts):
+        if change.notification:
+            alert = policy_alert(change, run)
+            try:
+                sink.send(alert)
+            except (httpx.HTTPError, OSError) as error:
+                log.warning(f"{consumer.name}: could not send the alert {alert['title']!r} ({error}); "
+                            "it is sent again at the next delivery")
+                continue
+            sent.append(alert)
+        alert_policy.save(conn, change)
+    return sent

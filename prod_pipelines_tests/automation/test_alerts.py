@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
 
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
+from prod_pipelines_tests.support.webhook import Webhook
 
 PARTITIONS = dg.DailyPartitionsDefinition(start_date="2025-01-01")
 KEY = dg.AssetKey(["exports", "exp_demo"])
@@ -25,30 +24,6 @@ def late_export():
     return dg.MaterializeResult(check_results=[dg.AssetCheckResult(
         check_name="freshness_check", passed=False, severity=dg.AssetCheckSeverity.ERROR,
         description="We expected partition 2025-03-12 to have arrived, and it has not.")])
-
-
-class Webhook:
-    """A local stand-in for a Slack incoming webhook that keeps what it receives."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
 
 
 @pytest.fixture
