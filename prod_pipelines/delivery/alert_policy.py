@@ -1,4 +1,4 @@
-"""The alert policy: a consumer's signal notifies when its state changes, not on every sync.
+"""The alert policy: a consumer's signal notifies when its state changes, not on every sync or run.
 
 The signals are measured on the consumer's newest successful sync in the ledger (`delivery.syncs`):
 the share of records the destination rejected, the drop in rows against the median of its previous
@@ -6,6 +6,10 @@ successful syncs, and how long the sync took; each is ok, warn or critical by th
 thresholds (alert_thresholds.py). A signal notifies when it rises above the level it holds (ok -> warn,
 warn -> critical), stays silent while it does not (warn again, or critical easing to warn: one incident,
 not a flapping stream), and sends one recovery when it is ok again.
+
+A fourth signal, `delivery`, is the delivery step itself: critical when it fails, with the failure's
+signature (its error with numbers and ids blanked), ok when it next succeeds. Retries that fail the
+same way are silent; a different failure notifies again.
 
 `delivery.alert_state` holds one row per consumer and signal: the level held (the highest reached
 since it was last ok), the value last measured and on which sync. It is a warehouse table rather than
@@ -17,6 +21,7 @@ notification went out, so a notification that failed to send is sent again at th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from statistics import median
@@ -33,10 +38,13 @@ create table if not exists delivery.alert_state (
     level varchar not null,        -- ok | warn | critical: the highest reached since it was last ok
     value double,                  -- the value last measured
     sync_id varchar,               -- the sync it was measured on
+    signature varchar,             -- for the delivery signal: the failure it holds
     changed_at timestamptz not null,
     primary key (consumer, signal)
 );
 """
+
+DELIVERY = "delivery"  # the signal of the delivery step itself
 
 
 @dataclass(frozen=True)
@@ -52,12 +60,13 @@ class Change:
     """The state a signal moves to after a measurement, and the notification it owes, if any."""
 
     consumer: str
-    sync_id: str
-    partition: date
+    sync_id: str | None
+    partition: date | None
     measurement: Measurement
     held: str  # the level held before
     level: str  # the level held after
     notification: str | None  # warn | critical | resolved, or None when the change is silent
+    signature: str | None = None
 
 
 def evaluate(conn: duckdb.DuckDBPyConnection, consumer: str, thresholds: AlertThresholds) -> list[Change]:
@@ -92,15 +101,35 @@ def measure(thresholds: AlertThresholds, rows: int, rejected: int, seconds: floa
     return found
 
 
+def delivery_change(conn: duckdb.DuckDBPyConnection, consumer: str, failure: str | None) -> Change:
+    """The delivery signal after a delivery step that succeeded (`failure` None) or failed with `failure`."""
+    conn.execute(STATE_DDL)
+    held, held_signature = conn.execute(
+        "select level, signature from delivery.alert_state where consumer = ? and signal = ?",
+        [consumer, DELIVERY]).fetchone() or ("ok", None)
+    if failure is None:
+        return _change(consumer, None, None, Measurement(DELIVERY, 0.0, "ok", "the delivery succeeded"), held)
+    signature = failure_signature(failure)
+    repeated = held == "critical" and held_signature == signature
+    return Change(consumer, None, None, Measurement(DELIVERY, 1.0, "critical", failure), held, "critical",
+                  None if repeated else "critical", signature)
+
+
+def failure_signature(failure: str) -> str:
+    """What stays the same when a delivery fails the same way again: the error without numbers or ids."""
+    return re.sub(r"[0-9a-f]{8,}|\d+", "#", failure)[:500]
+
+
 def save(conn: duckdb.DuckDBPyConnection, change: Change) -> None:
     """Records the level a signal now holds (after its notification, if it owed one, was sent)."""
     conn.execute(
-        "insert into delivery.alert_state as s (consumer, signal, level, value, sync_id, changed_at) "
-        "values (?, ?, ?, ?, ?, ?) on conflict (consumer, signal) do update set level = excluded.level, "
-        "value = excluded.value, sync_id = excluded.sync_id, "
-        "changed_at = case when s.level = excluded.level then s.changed_at else excluded.changed_at end",
+        "insert into delivery.alert_state as s (consumer, signal, level, value, sync_id, signature, changed_at) "
+        "values (?, ?, ?, ?, ?, ?, ?) on conflict (consumer, signal) do update set level = excluded.level, "
+        "value = excluded.value, sync_id = excluded.sync_id, signature = excluded.signature, "
+        "changed_at = case when s.level = excluded.level and s.signature is not distinct from excluded.signature "
+        "then s.changed_at else excluded.changed_at end",
         [change.consumer, change.measurement.signal, change.level, change.measurement.value, change.sync_id,
-         datetime.now(UTC)])
+         change.signature, datetime.now(UTC)])
 
 
 def _measurement(signal: str, threshold: Threshold, value: float, observed: str) -> Measurement:
@@ -110,7 +139,7 @@ def _measurement(signal: str, threshold: Threshold, value: float, observed: str)
                                              f"{shown(threshold.warn)}, critical at {shown(threshold.critical)})")
 
 
-def _change(consumer: str, sync_id: str, partition: date, measured: Measurement, held: str) -> Change:
+def _change(consumer: str, sync_id: str | None, partition: date | None, measured: Measurement, held: str) -> Change:
     if measured.level == "ok":
         return Change(consumer, sync_id, partition, measured, held, "ok", None if held == "ok" else "resolved")
     if LEVELS.index(measured.level) > LEVELS.index(held):
