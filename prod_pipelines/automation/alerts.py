@@ -165,7 +165,7 @@ def notify_delivery_failure(conn: duckdb.DuckDBPyConnection, consumer: Consumer,
     A notification that cannot be sent raises, and the step's own error then reaches that alert.
     """
     failure = f"{type(error).__name__}: {error}"[:2500]
-    change = alert_policy.delivery_change(conn, consumer.name, failure)
+    change = alert_policy.delivery_change(conn, consumer.name, failure, run.run_id)
     if change.notification:
         sink.send(policy_alert(change, run))
     alert_policy.save(conn, change)

@@ -29,6 +29,7 @@ from statistics import median
 import duckdb
 
 from prod_pipelines.delivery.alert_thresholds import LEVELS, MIN_VOLUME_HISTORY, AlertThresholds, Threshold
+from prod_pipelines.delivery.ledger import SYNCS_DDL
 
 STATE_DDL = """
 create schema if not exists delivery;
@@ -71,7 +72,7 @@ class Change:
 
 def evaluate(conn: duckdb.DuckDBPyConnection, consumer: str, thresholds: AlertThresholds) -> list[Change]:
     """The state of each signal of `consumer` after its newest successful sync; nothing is saved."""
-    conn.execute(STATE_DDL)
+    conn.execute(SYNCS_DDL + STATE_DDL)
     syncs = conn.execute(
         "select sync_id, partition_date, rows, coalesce(rejected, 0), "
         "date_diff('millisecond', started_at, finished_at) / 1000.0 from delivery.syncs "
@@ -101,17 +102,23 @@ def measure(thresholds: AlertThresholds, rows: int, rejected: int, seconds: floa
     return found
 
 
-def delivery_change(conn: duckdb.DuckDBPyConnection, consumer: str, failure: str | None) -> Change:
-    """The delivery signal after a delivery step that succeeded (`failure` None) or failed with `failure`."""
-    conn.execute(STATE_DDL)
+def delivery_change(conn: duckdb.DuckDBPyConnection, consumer: str, failure: str | None,
+                    run_id: str | None = None) -> Change:
+    """The delivery signal after a delivery step that succeeded (`failure` None) or failed with `failure`
+    in run `run_id` (whose failed or refused sync, if the ledger has one, names the day and sync)."""
+    conn.execute(SYNCS_DDL + STATE_DDL)
     held, held_signature = conn.execute(
         "select level, signature from delivery.alert_state where consumer = ? and signal = ?",
         [consumer, DELIVERY]).fetchone() or ("ok", None)
     if failure is None:
         return _change(consumer, None, None, Measurement(DELIVERY, 0.0, "ok", "the delivery succeeded"), held)
+    sync_id, partition = conn.execute(
+        "select sync_id, partition_date from delivery.syncs where consumer = ? and run_id = ? "
+        "and status in ('failed', 'refused') order by started_at desc limit 1", [consumer, run_id]).fetchone() or (
+        None, None)
     signature = failure_signature(failure)
     repeated = held == "critical" and held_signature == signature
-    return Change(consumer, None, None, Measurement(DELIVERY, 1.0, "critical", failure), held, "critical",
+    return Change(consumer, sync_id, partition, Measurement(DELIVERY, 1.0, "critical", failure), held, "critical",
                   None if repeated else "critical", signature)
 
 

@@ -127,6 +127,7 @@ def test_a_failing_delivery_notifies_once_per_distinct_failure_and_once_when_it_
         assert run.status == dg.DagsterRunStatus.SUCCESS and titles == ["app: delivery is back to ok (was critical)"]
     refused, other = (post["blocks"][0]["text"]["text"] for post in webhook.received[:2])
     assert "BlastRadiusExceeded" in refused and "approve_large_change=app" in refused
+    assert f"partition: {DAY}" in refused and "sync app-2025-03-12-" in refused
     assert "NotADirectoryError" in other or "FileExistsError" in other
 
 
