@@ -190,3 +190,16 @@ def test_the_same_ten_minute_sync_warns_for_a_strict_consumer_and_not_under_the_
             duration_seconds=Threshold(warn=300, critical=3600)))
         assert judge(conn, webhook, strict) == ["app: duration_seconds is WARN"]
         assert judge(conn, webhook, patient) == []  # the project default warns at 15 minutes
+
+
+def test_a_delivery_failure_the_policy_cannot_judge_still_reaches_the_run_failure_alert(tmp_path, webhook):
+    unopenable = tmp_path / "a_folder_not_a_warehouse"
+    unopenable.mkdir()
+    asset = build_destination_asset(CONSUMER, dg.AssetKey(["exports", "exp_app"]), dg.AssetKey("verdicts"),
+                                    "file_drop")
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([asset], instance=instance, raise_on_error=False, resources={
+            "warehouse": Warehouse(path=str(unopenable)), "alerts": sink(webhook),
+            resource_key(CONSUMER): DestinationTarget(kind="file_drop", url=str(tmp_path))})
+        assert failed(instance, webhook, ([], instance.get_run_by_id(result.run_id))) == [
+            "Run of __ephemeral_asset_job__ failed"]
