@@ -3,12 +3,15 @@
 Unpartitioned on purpose: a backfill recomputes history in the exports, but a consumer only ever
 receives the newest day the day verdict calls complete (completeness/verdict.py), once per distinct
 content (see delivery/sync.py). Days held back are shown, with their reasons, by the `newest_day_delivered`
-check, which warns: the consumer kept its last good data, nothing failed on its side.
+check, which warns: the consumer kept its last good data, nothing failed on its side. After each
+delivery the consumer's alert policy judges its newest sync (delivery/alert_policy.py): here, because
+this step holds the warehouse that the ledger and the policy's state live in.
 """
 
 
 import dagster as dg
 
+from prod_pipelines.automation.alerts import notify_alert_policy, notify_delivery_failure
 from prod_pipelines.catalog.columns import column_schema
 from prod_pipelines.completeness.verdict import newest_complete_day
 from prod_pipelines.delivery.consumers import Consumer
@@ -60,42 +63,67 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
                   "sla": consumer.sla,
                   "send_on": consumer.send_on, "key": ", ".join(consumer.key),
                   "max_change_share": consumer.max_change_share},
-        required_resource_keys={"warehouse", target_key},
+        required_resource_keys={"warehouse", target_key, "alerts"},
         pool="warehouse",
         output_required=False,
     )
     def deliver_newest(context: dg.AssetExecutionContext, config: DeliveryConfig):
-        with context.resources.warehouse.connect(read_only=True) as conn:
-            partition, held_back = newest_complete_day(conn, lambda day: consumer.sends_for(day.weekday()))
-        held = {v.day.isoformat(): list(v.reasons) for v in held_back}
-        if held_back:
-            context.log.warning(f"{consumer.name}: held back for every consumer: "
-                                + " | ".join(f"{v.day}: {v.reason_text}" for v in held_back))
-        if partition is None:  # e.g. the weekly email before the first Monday: nothing is due, nothing is sent
-            context.log.info(f"{consumer.name}: no complete day of {consumer.export_label} to deliver yet")
-            yield _held_back_check(key, consumer, None, held)
-            return
-        destination = getattr(context.resources, target_key).build()
-        is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
-        with context.resources.warehouse.connect() as conn:
-            rows, digest = export_rows(conn, consumer, partition)
-            ledger = Ledger.of(conn, context.resources.warehouse)
-            outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
-                              consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)
-        context.log.info(f"{consumer.name}: {outcome.status} ({partition}, {rows.num_rows} rows)")
-        metadata = {"partition": partition.isoformat(), "rows": rows.num_rows, "content_hash": digest,
-                    "status": outcome.status, "held_back": dg.MetadataValue.json(held)}
-        if outcome.receipt is not None:
-            r = outcome.receipt
-            metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
-                         "changed": r.changed, "removed": r.removed, "rejected": len(r.rejected),
-                         "sync_log": dg.MetadataValue.md(
-                             f"`select * from delivery.sync_changelog where sync_id = '{outcome.sync_id}'`"),
-                         "changes": dg.MetadataValue.json(outcome.changes.samples())}
-        yield dg.MaterializeResult(metadata=metadata)
-        yield _held_back_check(key, consumer, partition, held)
+        try:
+            yield from _deliver(context, config, consumer, key, target_key)
+        except Exception as error:
+            judged = judged_failure(context, consumer, error)
+            if judged is error:
+                raise
+            raise judged from error
 
     return deliver_newest
+
+
+def _deliver(context: dg.AssetExecutionContext, config: DeliveryConfig, consumer: Consumer, key: dg.AssetKey,
+             target_key: str):
+    with context.resources.warehouse.connect(read_only=True) as conn:
+        partition, held_back = newest_complete_day(conn, lambda day: consumer.sends_for(day.weekday()))
+    held = {v.day.isoformat(): list(v.reasons) for v in held_back}
+    if held_back:
+        context.log.warning(f"{consumer.name}: held back for every consumer: "
+                            + " | ".join(f"{v.day}: {v.reason_text}" for v in held_back))
+    if partition is None:  # e.g. the weekly email before the first Monday: nothing is due, nothing is sent
+        context.log.info(f"{consumer.name}: no complete day of {consumer.export_label} to deliver yet")
+        yield _held_back_check(key, consumer, None, held)
+        return
+    destination = getattr(context.resources, target_key).build()
+    is_approved = config.approve_large_change or approved(consumer.name, context.run.tags.get(APPROVE_TAG))
+    with context.resources.warehouse.connect() as conn:
+        rows, digest = export_rows(conn, consumer, partition)
+        ledger = Ledger.of(conn, context.resources.warehouse)
+        outcome = deliver(ledger, consumer, destination, partition, rows, digest, context.run.run_id,
+                          consumer.max_change_share or DEFAULT_MAX_SHARE, is_approved)
+        notified = notify_alert_policy(conn, consumer, context.resources.alerts, context.run, context.log)
+    context.log.info(f"{consumer.name}: {outcome.status} ({partition}, {rows.num_rows} rows)")
+    metadata = {"partition": partition.isoformat(), "rows": rows.num_rows, "content_hash": digest,
+                "status": outcome.status, "held_back": dg.MetadataValue.json(held),
+                "alerts_sent": dg.MetadataValue.json([a["title"] for a in notified])}
+    if outcome.receipt is not None:
+        r = outcome.receipt
+        metadata |= {"sync_id": outcome.sync_id, "location": r.location, "added": r.added,
+                     "changed": r.changed, "removed": r.removed, "rejected": len(r.rejected),
+                     "sync_log": dg.MetadataValue.md(
+                         f"`select * from delivery.sync_changelog where sync_id = '{outcome.sync_id}'`"),
+                     "changes": dg.MetadataValue.json(outcome.changes.samples())}
+    yield dg.MaterializeResult(metadata=metadata)
+    yield _held_back_check(key, consumer, partition, held)
+
+
+def judged_failure(context: dg.AssetExecutionContext, consumer: Consumer, error: Exception) -> Exception:
+    """What a failed delivery raises: a Failure the alert policy judged (notified once per distinct failure),
+    or `error` itself when the policy cannot judge it (e.g. the warehouse is locked): then the
+    run-failure alert reports it, as it does every failure outside the delivery steps."""
+    try:
+        with context.resources.warehouse.connect() as conn:
+            return notify_delivery_failure(conn, consumer, context.resources.alerts, context.run, error)
+    except Exception as judging:
+        context.log.warning(f"{consumer.name}: the alert policy could not judge this failure ({judging})")
+        return error
 
 
 def _held_back_check(key: dg.AssetKey, consumer: Consumer, delivered, held: dict) -> dg.AssetCheckResult:

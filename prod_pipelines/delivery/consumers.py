@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prod_pipelines.dbt import project
+from prod_pipelines.delivery.alert_thresholds import PROJECT_DEFAULTS, AlertThresholds, thresholds_from_meta
 
 WEEKDAYS = {"monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6}
 
@@ -32,6 +33,7 @@ class Consumer:
     export_relation: str = ""  # `schema.table` of that version in the warehouse
     export_asset: str = ""  # that version's asset key, `exports/<table>`
     deprecation_date: str | None = None  # when the pinned version is retired, if it is
+    alerts: AlertThresholds = PROJECT_DEFAULTS  # when its syncs warn and turn critical (meta.consumer.alerts)
 
     @property
     def export_label(self) -> str:
@@ -92,6 +94,7 @@ def _consumer(name: str, by_version: Mapping[int | None, Mapping[str, Any]]) -> 
     if not isinstance(rejected_share, (int, float)) or not 0 <= rejected_share <= 1:
         raise ValueError(f"export {name}: meta.consumer.max_rejected_share must be a share between 0 and 1, "
                          f"not {rejected_share!r}")
+    alerts = thresholds_from_meta(declared["name"], declared.get("alerts"))
     pin = pinned_version(declared)
     if pin not in by_version:
         built = ", ".join(f"v{v}" for v in sorted(v for v in by_version if v is not None)) or "none"
@@ -105,7 +108,8 @@ def _consumer(name: str, by_version: Mapping[int | None, Mapping[str, Any]]) -> 
         deadline_cron=declared["deadline_cron"], max_change_share=declared.get("max_change_share"),
         max_rejected_share=float(rejected_share),
         export_version=pin, export_relation=project.relation(node), export_asset=project.asset_path(node),
-        deprecation_date=str(node["deprecation_date"])[:10] if node.get("deprecation_date") else None)
+        deprecation_date=str(node["deprecation_date"])[:10] if node.get("deprecation_date") else None,
+        alerts=alerts)
 
 
 def consumers() -> list[Consumer]:

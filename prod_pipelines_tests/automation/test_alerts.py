@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dagster as dg
 import pytest
 
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
+from prod_pipelines_tests.support.sensors import evaluate_run_sensor
+from prod_pipelines_tests.support.webhook import Webhook
 
 PARTITIONS = dg.DailyPartitionsDefinition(start_date="2025-01-01")
 KEY = dg.AssetKey(["exports", "exp_demo"])
@@ -27,30 +27,6 @@ def late_export():
         description="We expected partition 2025-03-12 to have arrived, and it has not.")])
 
 
-class Webhook:
-    """A local stand-in for a Slack incoming webhook that keeps what it receives."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self):
-        self.server.shutdown()
-
-
 @pytest.fixture
 def webhook():
     hook = Webhook()
@@ -58,21 +34,12 @@ def webhook():
     hook.close()
 
 
-def evaluate(sensor, instance, run, sink: AlertSink, failure: bool) -> None:
-    events = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE if failure
-                               else dg.DagsterEventType.RUN_SUCCESS)
-    context = dg.build_run_status_sensor_context(sensor_name=sensor.name, dagster_event=events[0].dagster_event,
-                                                 dagster_instance=instance, dagster_run=run,
-                                                 resources={"alerts": sink})
-    sensor(context.for_run_failure() if failure else context)
-
-
 def test_a_failing_run_sends_one_alert_naming_asset_partition_run_and_error(webhook, tmp_path):
     with dg.instance_for_test() as instance:
         result = dg.materialize([broken_export], partition_key="2025-03-12", instance=instance, raise_on_error=False)
         run = instance.get_run_by_id(result.run_id)
-        evaluate(alert_on_run_failure, instance, run,
-                 AlertSink(webhook_url=webhook.url, fallback_file=str(tmp_path / "a")), True)
+        evaluate_run_sensor(alert_on_run_failure, instance, run,
+                            {"alerts": AlertSink(webhook_url=webhook.url, fallback_file=str(tmp_path / "a"))})
     assert len(webhook.received) == 1
     text = webhook.received[0]["blocks"][0]["text"]["text"]
     assert "exports/exp_demo" in text and "2025-03-12" in text and result.run_id in text
@@ -85,8 +52,8 @@ def test_a_failing_error_check_in_a_successful_run_sends_one_alert(webhook, tmp_
         result = dg.materialize([late_export], partition_key="2025-03-12", instance=instance)
         assert result.success
         run = instance.get_run_by_id(result.run_id)
-        evaluate(alert_on_failed_error_checks, instance, run,
-                 AlertSink(webhook_url=webhook.url, fallback_file=str(tmp_path / "a")), False)
+        evaluate_run_sensor(alert_on_failed_error_checks, instance, run,
+                            {"alerts": AlertSink(webhook_url=webhook.url, fallback_file=str(tmp_path / "a"))})
     assert len(webhook.received) == 1
     assert "freshness_check" in webhook.received[0]["blocks"][0]["text"]["text"]
 
@@ -95,9 +62,10 @@ def test_without_a_webhook_alerts_are_appended_to_alerts_jsonl(tmp_path):
     sink = AlertSink(webhook_url=None, fallback_file=str(tmp_path / "alerts.jsonl"))
     with dg.instance_for_test() as instance:
         failed = dg.materialize([broken_export], partition_key="2025-03-12", instance=instance, raise_on_error=False)
-        evaluate(alert_on_run_failure, instance, instance.get_run_by_id(failed.run_id), sink, True)
+        evaluate_run_sensor(alert_on_run_failure, instance, instance.get_run_by_id(failed.run_id), {"alerts": sink})
         late = dg.materialize([late_export], partition_key="2025-03-13", instance=instance)
-        evaluate(alert_on_failed_error_checks, instance, instance.get_run_by_id(late.run_id), sink, False)
+        evaluate_run_sensor(alert_on_failed_error_checks, instance, instance.get_run_by_id(late.run_id),
+                            {"alerts": sink})
     alerts = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text().splitlines()]
     assert [(a["kind"], a["partition"], a["run_id"]) for a in alerts] == [
         ("run_failure", "2025-03-12", failed.run_id), ("check_failure", "2025-03-13", late.run_id)]
