@@ -20,9 +20,11 @@ def test_a_declared_level_overrides_only_itself():
 
 
 def test_the_project_yaml_sets_the_crm_rejects_thresholds_and_leaves_the_others_default():
-    by_name = {c.name: c.alerts for c in consumers()}
-    assert by_name["salesforce"].rejected_share == Threshold(warn=0.005, critical=0.02)
-    assert by_name["retailer_app"] == PROJECT_DEFAULTS
+    by_name = {c.name: c for c in consumers()}
+    crm = by_name["salesforce"]
+    assert crm.alerts.rejected_share.warn < crm.alerts.rejected_share.critical
+    assert crm.alerts.rejected_share.critical == crm.max_rejected_share  # critical where its syncs start failing
+    assert by_name["retailer_app"].alerts == PROJECT_DEFAULTS
 
 
 @pytest.mark.parametrize(("declared", "message"), [
