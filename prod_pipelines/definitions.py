@@ -41,8 +41,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # Single-run backfill policies and pools are marked beta; they are the point of this design.
         warnings.filterwarnings("ignore", category=dg.BetaWarning)
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-        # Freshness is expressed as asset checks (history per asset, severity, evaluable at a frozen
-        # time in tests) rather than the newer FreshnessPolicy, which only the daemon evaluates.
+        # Freshness gates and alerts through asset checks (history per asset, severity, evaluable at a
+        # frozen time in tests); the destinations also carry a FreshnessPolicy for the UI's badge.
+        # Not the partitioned exports: a backfill of old days would count as fresh there.
         warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
         return _build(settings)
 

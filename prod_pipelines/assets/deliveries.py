@@ -4,6 +4,9 @@ Unpartitioned on purpose: a backfill recomputes history in the exports, but a co
 receives the newest day the day verdict calls complete (completeness/verdict.py), once per distinct
 content (see delivery/sync.py). Days held back are shown, with their reasons, by the `newest_day_delivered`
 check, which warns: the consumer kept its last good data, nothing failed on its side.
+Each destination carries its SLA as a cron `FreshnessPolicy`, which the daemon evaluates even when
+nothing runs, so the UI's freshness badge shows a consumer past its deadline; the per-day checks
+still do the gating, and `prod-pipelines health` gives the full answer (held days, failing checks).
 """
 
 
@@ -16,6 +19,7 @@ from prod_pipelines.delivery.destinations.resource import resource_key
 from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
 from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.preview import export_rows
+from prod_pipelines.delivery.sla import TIMEZONE, deadline_period
 from prod_pipelines.delivery.sync import deliver
 
 
@@ -50,6 +54,8 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
                      f"({kind}" + ("" if kind == consumer.destination else f" here; {consumer.destination} in "
                                    "production") + f"); never re-sends history. SLA: {consumer.sla}."),
         owners=[consumer.owner],
+        freshness_policy=dg.FreshnessPolicy.cron(deadline_cron=consumer.deadline_cron, timezone=TIMEZONE,
+                                                 lower_bound_delta=deadline_period(consumer.deadline_cron)),
         kinds={KIND_TAGS[kind]},
         tags={"tier": "gold", "consumer": consumer.name},
         metadata={**({"dagster/column_schema": schema}
