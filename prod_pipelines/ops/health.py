@@ -118,13 +118,18 @@ def report(health: list[ConsumerHealth], at: datetime) -> str:
         lines.append(f"  {h.consumer:<14} {status:<14} {h.holds or 'nothing':<10}  {h.due:<10}  "
                      f"{h.days_behind:>6}  {h.overdue_by or '-':<10}  {h.sla}")
         for m in h.missing_days[-SHOWN_DAYS:]:
-            lines.append(f"      missing {m.day}: {'; '.join(m.reasons)}")
+            lines.append(f"      missing {m.day}: {'; '.join(_short(r) for r in m.reasons)}")
         if len(h.missing_days) > SHOWN_DAYS:
             lines.append(f"      ... and {len(h.missing_days) - SHOWN_DAYS} older missing day(s) (--format json)")
         lines += [f"      failing check {c}" for c in h.failing_checks]
         if h.last_attempt:
             lines.append(f"      last sync {h.last_attempt}")
     return "\n".join(lines)
+
+
+def _short(reason: str) -> str:
+    """A failed check's name alone: its observed value and bound follow on its `failing check` line."""
+    return reason.split(" failed: ")[0] + " failed" if " failed: " in reason else reason
 
 
 def _days(first: date, last: date) -> list[date]:
