@@ -21,6 +21,7 @@ from prod_pipelines.assets.verdicts import build_verdict_asset
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
 from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
+from prod_pipelines.automation.run_classes import BACKFILL, DAILY
 from prod_pipelines.compat import DbtCliResourceWithoutVersionProbe
 from prod_pipelines.completeness.verdict import QUALITY_MODEL
 from prod_pipelines.dbt.project import DBT_PROJECT
@@ -69,8 +70,10 @@ def _build(settings: Settings) -> dg.Definitions:
                     for c, key in zip(consumers, export_keys, strict=True)]
     freshness = freshness_checks(raw_assets, consumers)
     # The job's partitions are the assets' own (every partitioned asset shares `partitions`).
+    # A run of it nobody classed (the UI's Materialize, `dagster job launch`) queues as a backfill;
+    # the sensors' run requests carry the daily and late-data classes instead.
     pipeline = dg.define_asset_job(
-        PIPELINE_JOB, selection=dg.AssetSelection.all(),
+        PIPELINE_JOB, selection=dg.AssetSelection.all(), tags=BACKFILL.tags(),
         description="Ingest -> dbt -> exports -> delivery for a partition or a range, as one run.")
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, verdicts, *destinations],
@@ -82,7 +85,7 @@ def _build(settings: Settings) -> dg.Definitions:
                  alert_on_run_failure, alert_on_failed_error_checks],
         jobs=[
             pipeline,
-            dg.define_asset_job(DELIVERY_JOB, selection=dg.AssetSelection.groups("destinations"),
+            dg.define_asset_job(DELIVERY_JOB, selection=dg.AssetSelection.groups("destinations"), tags=DAILY.tags(),
                                 description="Send each consumer the newest complete partition of its export."),
         ],
         resources={
