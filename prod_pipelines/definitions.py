@@ -22,6 +22,7 @@ from prod_pipelines.assets.verdicts import build_verdict_asset
 from prod_pipelines.automation.alerts import AlertSink, alert_on_failed_error_checks, alert_on_run_failure
 from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
+from prod_pipelines.automation.run_classes import BACKFILL, DAILY
 from prod_pipelines.compat import DbtCliResourceWithoutVersionProbe
 from prod_pipelines.completeness.verdict import QUALITY_MODEL
 from prod_pipelines.dbt.project import DBT_PROJECT
@@ -43,8 +44,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         # Single-run backfill policies and pools are marked beta; they are the point of this design.
         warnings.filterwarnings("ignore", category=dg.BetaWarning)
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)
-        # Freshness is expressed as asset checks (history per asset, severity, evaluable at a frozen
-        # time in tests) rather than the newer FreshnessPolicy, which only the daemon evaluates.
+        # Freshness gates and alerts through asset checks (history per asset, severity, evaluable at a
+        # frozen time in tests); the destinations also carry a FreshnessPolicy for the UI's badge.
+        # Not the partitioned exports: a backfill of old days would count as fresh there.
         warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
         return _build(settings)
 
@@ -72,8 +74,10 @@ def _build(settings: Settings) -> dg.Definitions:
                     for c, key in zip(consumers, export_keys, strict=True)]
     freshness = freshness_checks(raw_assets, consumers)
     # The job's partitions are the assets' own (every partitioned asset shares `partitions`).
+    # A run of it nobody classed (the UI's Materialize, `dagster job launch`) queues as a backfill;
+    # the sensors' run requests carry the daily and late-data classes instead.
     pipeline = dg.define_asset_job(
-        PIPELINE_JOB, selection=dg.AssetSelection.all(),
+        PIPELINE_JOB, selection=dg.AssetSelection.all(), tags=BACKFILL.tags(),
         description="Ingest -> dbt -> exports -> delivery for a partition or a range, as one run.")
     return dg.Definitions(
         assets=[*raw_assets, dbt_models, verdicts, *destinations],
@@ -85,7 +89,7 @@ def _build(settings: Settings) -> dg.Definitions:
                  alert_on_run_failure, alert_on_failed_error_checks],
         jobs=[
             pipeline,
-            dg.define_asset_job(DELIVERY_JOB, selection=dg.AssetSelection.groups("destinations"),
+            dg.define_asset_job(DELIVERY_JOB, selection=dg.AssetSelection.groups("destinations"), tags=DAILY.tags(),
                                 description="Send each consumer the newest complete partition of its export."),
         ],
         resources={

@@ -6,6 +6,9 @@ content (see delivery/sync.py). Days held back are shown, with their reasons, by
 check, which warns: the consumer kept its last good data, nothing failed on its side. After each
 delivery the consumer's alert policy judges its newest sync (delivery/alert_policy.py): here, because
 this step holds the warehouse that the ledger and the policy's state live in.
+Each destination carries its SLA as a cron `FreshnessPolicy`, which the daemon evaluates even when
+nothing runs, so the UI's freshness badge shows a consumer past its deadline; the per-day checks
+still do the gating, and `prod-pipelines health` gives the full answer (held days, failing checks).
 """
 
 
@@ -19,6 +22,7 @@ from prod_pipelines.delivery.destinations.resource import resource_key
 from prod_pipelines.delivery.guard import APPROVE_TAG, DEFAULT_MAX_SHARE, approved
 from prod_pipelines.delivery.ledger import Ledger
 from prod_pipelines.delivery.preview import export_rows
+from prod_pipelines.delivery.sla import TIMEZONE, deadline_period
 from prod_pipelines.delivery.sync import deliver
 
 
@@ -53,6 +57,8 @@ def build_destination_asset(consumer: Consumer, export_key: dg.AssetKey, verdict
                      f"({kind}" + ("" if kind == consumer.destination else f" here; {consumer.destination} in "
                                    "production") + f"); never re-sends history. SLA: {consumer.sla}."),
         owners=[consumer.owner],
+        freshness_policy=dg.FreshnessPolicy.cron(deadline_cron=consumer.deadline_cron, timezone=TIMEZONE,
+                                                 lower_bound_delta=deadline_period(consumer.deadline_cron)),
         kinds={KIND_TAGS[kind]},
         tags={"tier": "gold", "consumer": consumer.name},
         metadata={**({"dagster/column_schema": schema}

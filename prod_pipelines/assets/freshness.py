@@ -5,13 +5,11 @@ Deliveries: each consumer's `meta.consumer.deadline_cron` (its SLA); missing it 
 The checks are evaluated by a sensor, so a late feed is reported even when nothing runs.
 """
 
-from datetime import timedelta
-
 import dagster as dg
 
 from prod_pipelines.assets.deliveries import delivery_key
-from prod_pipelines.compat import cron_string_iterator
 from prod_pipelines.delivery.consumers import Consumer
+from prod_pipelines.delivery.sla import TIMEZONE, deadline_period
 
 FEED_DEADLINE_CRON = "0 9 * * *"
 
@@ -24,8 +22,8 @@ def freshness_checks(raw_assets: list[dg.AssetsDefinition],
         checks += dg.build_last_update_freshness_checks(
             assets=[delivery_key(consumer)],
             deadline_cron=consumer.deadline_cron,
-            lower_bound_delta=_period_of(consumer.deadline_cron),
-            timezone="UTC",
+            lower_bound_delta=deadline_period(consumer.deadline_cron),
+            timezone=TIMEZONE,
             severity=dg.AssetCheckSeverity.ERROR,
         )
     return checks
@@ -34,9 +32,3 @@ def freshness_checks(raw_assets: list[dg.AssetsDefinition],
 def freshness_sensor(checks: list[dg.AssetChecksDefinition]) -> dg.SensorDefinition:
     return dg.build_sensor_for_freshness_checks(freshness_checks=checks, minimum_interval_seconds=600)
 
-
-def _period_of(cron: str) -> timedelta:
-    """The time between two deadlines: a delivery must have happened within one period before each."""
-    ticks = cron_string_iterator(0, cron, "UTC")
-    first = next(ticks)
-    return next(ticks) - first

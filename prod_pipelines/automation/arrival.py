@@ -4,7 +4,8 @@ Each tick looks for the days after the newest judged day (`completeness/day_verd
 and inventory folders are both in the landing zone and have been quiet for `settle_seconds` (a
 producer may still be writing). It asks for ONE run of the whole graph over the consecutive run of
 such days: a day whose feeds are missing stops the range, because every later day's 90-day window
-reads it. Nothing is requested while one of its runs is still queued or running. A late feed shows
+reads it. It is the `daily` run class: it starts ahead of late-data runs and backfills (run_classes.py).
+Nothing is requested while one of its runs is still queued or running. A late feed shows
 in its freshness check; the run starts on its own once it lands.
 """
 
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from prod_pipelines.automation.run_classes import DAILY
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.landing.zone import published_partitions
 from prod_pipelines.partitions import range_tags
@@ -50,6 +52,6 @@ def arrival_sensor(landing_dir: Path, job_name: str, start_date: date, verdicts:
         if not days:
             return dg.SkipReason(f"waiting for the orders and inventory of {first}")
         return dg.SensorResult(run_requests=[dg.RunRequest(
-            run_key=f"arrival-{days[0]}-{days[-1]}", tags=range_tags(days[0], days[-1]))])
+            run_key=f"arrival-{days[0]}-{days[-1]}", tags={**range_tags(days[0], days[-1]), **DAILY.tags()})])
 
     return sensor

@@ -7,6 +7,7 @@ X..X+sales_window_days-1, a stores or products snapshot of X every day until the
 The run covers days that exist (up to the newest day judged); it ends with the delivery assets,
 which re-send only the newest partition and only if its content changed. A burst of files is
 coalesced: changes younger than SETTLE_SECONDS wait for the next tick, and one tick makes one run.
+Its runs are the `late_data` class: behind the daily run, ahead of backfills (run_classes.py).
 """
 
 import json
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from prod_pipelines.automation.run_classes import LATE_DATA
 from prod_pipelines.dbt import project
 from prod_pipelines.landing.contracts import CONTRACTS
 from prod_pipelines.landing.zone import published_partitions
@@ -77,7 +79,7 @@ def late_data_sensor(landing_dir: Path, job_name: str, judged: dg.AssetKey, sett
         return dg.SensorResult(cursor=cursor, run_requests=[dg.RunRequest(
             run_key=f"late-{start}-{end}-{scan_until:.0f}",
             asset_selection=selection + _downstream_of_raw(context),
-            tags={**range_tags(start, end), LATE_TAG: late[:4000]},
+            tags={**range_tags(start, end), **LATE_DATA.tags(), LATE_TAG: late[:4000]},
         )])
 
     return sensor

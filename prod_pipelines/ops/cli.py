@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from prod_pipelines.settings import DATA_DIR_VAR, REPO_ROOT, Settings, yesterday
@@ -96,6 +96,14 @@ def _parser() -> argparse.ArgumentParser:
                       help="the day to report on (default: the newest day loaded)")
     held.add_argument("--format", choices=("table", "json"), default="table")
     held.set_defaults(command=_suppressions)
+
+    health = sub.add_parser("health", parents=[data],
+                            help="per consumer: the last good day delivered, its age against the SLA, missing days "
+                                 "and failing checks (exit 1 when a person is needed: for cron or a probe)")
+    health.add_argument("--at", type=_moment, metavar="YYYY-MM-DDTHH:MM",
+                        help="judge the SLA at this moment, UTC (default: now); the ledger is read as it is now")
+    health.add_argument("--format", choices=("table", "json"), default="table")
+    health.set_defaults(command=_health)
 
     sub.add_parser("impact", help="who depends on an asset or column: prod-pipelines impact raw/inventory.on_hand_qty",
                    add_help=False)
@@ -272,6 +280,31 @@ def _suppressions(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  last day {s['expires_on']}  store {s['store_id']}  item {s['sku_id']}  by {s['requested_by']}: "
               f"{s['reason']} (published {s['requested_on']})")
     return 0
+
+
+def _moment(text: str) -> datetime:
+    """An ISO timestamp; without an offset it is UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO timestamp such as 2025-03-13T10:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _health(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from prod_pipelines.delivery.consumers import consumers
+    from prod_pipelines.ops.health import judge, report
+    from prod_pipelines.warehouse import Warehouse
+
+    if not settings.warehouse_path.exists():
+        raise FileNotFoundError(f"{settings.warehouse_path}: no warehouse yet; run a backfill first")
+    at = args.at or datetime.now(UTC)
+    with Warehouse.of(settings).connect(read_only=True) as conn:
+        health = judge(conn, consumers(), settings.start_date, at)
+    print(json.dumps([h.as_json() for h in health], indent=2) if args.format == "json" else report(health, at))
+    return 1 if any(h.needs_person for h in health) else 0
 
 
 def _reported(outcome) -> bool:

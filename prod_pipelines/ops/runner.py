@@ -14,6 +14,7 @@ import yaml
 
 from prod_pipelines import definitions
 from prod_pipelines.automation.failures import failed_error_checks, step_failure_text
+from prod_pipelines.automation.run_classes import BACKFILL, DAILY, MAX_RUNTIME_TAG
 from prod_pipelines.compat import execute_as_code_location
 from prod_pipelines.delivery.guard import APPROVE_TAG
 from prod_pipelines.partitions import range_tags
@@ -22,6 +23,11 @@ from prod_pipelines.settings import DAGSTER_PG_URL_VAR, REPO_ROOT, Settings
 INSTANCE_TEMPLATES = Path(__file__).with_name("instance")
 PID_TAG, HOST_TAG = "prod_pipelines/pid", "prod_pipelines/host"
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}  # step events, not every debug line
+# A CLI run executes in the operator's own process, which the daemon neither launched nor can stop:
+# no daemon retry (the operator re-runs the command after a crash, and that re-run marks the dead run
+# failed; a retry would run the range twice), and no max runtime (run monitoring would only mark the
+# run failed while its process kept writing; 0 turns the instance's default off).
+NOT_THE_DAEMONS = {"dagster/max_retries": "0", MAX_RUNTIME_TAG: "0"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ def run_partitions(instance: dg.DagsterInstance, start: date, end: date, approve
     With `feeds`, only those raw feeds are reloaded (the others are left as loaded) and everything
     downstream is recomputed: what the late-data sensor asks for.
     """
-    tags = {**range_tags(start, end), **_approval(approve_large_change)}
+    tags = {**range_tags(start, end), **BACKFILL.tags(), **NOT_THE_DAEMONS, **_approval(approve_large_change)}
     job = definitions.pipeline_job()
     selection = None
     if feeds:
@@ -78,7 +84,8 @@ def run_partitions(instance: dg.DagsterInstance, start: date, end: date, approve
 
 def run_delivery(instance: dg.DagsterInstance, approve_large_change: str | None = None) -> RunOutcome:
     """Send every consumer the newest complete partition of its export."""
-    return _execute(instance, dg.reconstructable(definitions.delivery_job), _approval(approve_large_change))
+    return _execute(instance, dg.reconstructable(definitions.delivery_job),
+                    {**DAILY.tags(), **NOT_THE_DAEMONS, **_approval(approve_large_change)})
 
 
 def _approval(consumers: str | None) -> dict[str, str]:

@@ -12,6 +12,7 @@ import pytest
 
 from prod_pipelines.assets.verdicts import KEY as VERDICTS
 from prod_pipelines.automation.late_data import LATE_TAG, late_data_sensor
+from prod_pipelines.automation.run_classes import LATE_DATA
 from prod_pipelines.definitions import PIPELINE_JOB, build_definitions
 from prod_pipelines.settings import Settings
 from prod_pipelines_tests.support.cli import backfilled_landing, run_cli
@@ -58,6 +59,7 @@ def test_the_sensor_asks_for_one_run_reloading_orders_and_recomputing_the_days_i
     assert request.tags["dagster/asset_partition_range_start"] == LATE_DAY.isoformat()
     assert request.tags["dagster/asset_partition_range_end"] == D.isoformat()  # clipped to the newest computed day
     assert request.tags[LATE_TAG] == f"orders:{LATE_DAY.isoformat()}"
+    assert LATE_DATA.tags().items() <= request.tags.items()  # queued behind the daily run, ahead of backfills
     raw = {k.to_user_string() for k in request.asset_selection if k.path[0] == "raw"}
     assert raw == {"raw/orders"}
     assert dg.AssetKey(["marts", "top_items_not_carried"]) in request.asset_selection

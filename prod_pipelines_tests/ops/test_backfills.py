@@ -9,6 +9,7 @@ import dagster as dg
 import polars as pl
 import pytest
 
+from prod_pipelines.automation.run_classes import BACKFILL, MAX_RUNTIME_TAG, RUN_CLASS_TAG
 from prod_pipelines.landing.zone import partition_dir, read_as_text
 from prod_pipelines_tests.support.cli import backfilled_landing, run_cli
 from prod_pipelines_tests.support.warehouse_state import partition_digests, pipeline_runs, query
@@ -27,6 +28,9 @@ def test_a_60_day_backfill_is_one_run_for_every_layer(backfilled):
     assert len(runs) == 1
     assert runs[0].tags["dagster/asset_partition_range_start"] == START.isoformat()
     assert runs[0].tags["dagster/asset_partition_range_end"] == END.isoformat()
+    # queued as a backfill if it ever went through the queue; the daemon neither retries nor times it
+    assert {k: runs[0].tags[k] for k in (RUN_CLASS_TAG, "dagster/max_retries", MAX_RUNTIME_TAG)} == {
+        RUN_CLASS_TAG: BACKFILL.name, "dagster/max_retries": "0", MAX_RUNTIME_TAG: "0"}
     days = {day for (table, day) in partition_digests(backfilled) if table == "marts.top_items_not_carried"}
     assert len(days) == 60
 
