@@ -64,7 +64,9 @@ def made_run(tmp_path_factory) -> Path:
     """The data dir of a fresh `make run` (seed, then backfill up to yesterday)."""
     data_dir = tmp_path_factory.mktemp("ui_data")
     env = {**os.environ, START_DATE_VAR: START.isoformat()}
-    done = subprocess.run(["make", "run", f"DATA_DIR={data_dir}", f"RUN_START={START}", "RUN_SCALE=0.02"],
+    # `-o`: make test has installed the project; the recipe of `run` is what is tested, not a reinstall.
+    done = subprocess.run(["make", "-o", ".venv/bin/prod-pipelines", "run", f"DATA_DIR={data_dir}",
+                           f"RUN_START={START}", "RUN_SCALE=0.02"],
                           cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     assert done.returncode == 0, f"make run failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     return data_dir
