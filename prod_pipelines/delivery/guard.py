@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyarrow as pa
+from prod_pipelines.delivery.changes import Changes
 
 DEFAULT_MAX_SHARE = 0.30
 APPROVE_TAG = "prod_pipelines/approve_large_change"
@@ -30,11 +30,10 @@ class Churn:
         return max(self.added, self.removed) / self.previous_rows if self.previous_rows else 0.0
 
 
-def churn(previous: pa.Table | None, rows: pa.Table, key: list[str]) -> Churn:
-    if previous is None:
-        return Churn(0, rows.num_rows, 0)
-    old, new = _keys(previous, key), _keys(rows, key)
-    return Churn(previous_rows=len(old), added=len(new - old), removed=len(old - new))
+def churn(changes: Changes) -> Churn:
+    """The key churn of a sync, from its record-by-record comparison (changes.py)."""
+    return Churn(previous_rows=len(changes.updated) + len(changes.kept) + len(changes.deleted),
+                 added=len(changes.created), removed=len(changes.deleted))
 
 
 def approved(consumer: str, tag_value: str | None) -> bool:
@@ -50,7 +49,3 @@ def enforce(consumer: str, change: Churn, max_share: float, is_approved: bool) -
         f"{consumer}: refused a sync that would replace {change.share:.0%} of the {change.previous_rows} rows last "
         f"sent ({change.added} added, {change.removed} removed; the limit is {max_share:.0%}). If the change is "
         f"intended, re-run the delivery with tag {APPROVE_TAG}={consumer}.")
-
-
-def _keys(table: pa.Table, key: list[str]) -> set[tuple]:
-    return set(zip(*(table.column(k).to_pylist() for k in key), strict=True)) if table.num_rows else set()

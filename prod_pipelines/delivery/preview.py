@@ -54,7 +54,7 @@ def plan(conn: duckdb.DuckDBPyConnection, ledger: Ledger, consumer: Consumer, ap
     if reason := skip_reason(ledger, consumer, partition, digest):
         action = f"skip: {reason}"
     else:
-        change, limit = churn(previous, rows, list(consumer.key)), consumer.max_change_share or DEFAULT_MAX_SHARE
+        change, limit = churn(changes), consumer.max_change_share or DEFAULT_MAX_SHARE
         action = "send" if change.share <= limit or approved else (
             f"refuse: would replace {change.share:.0%} of the rows last sent (limit {limit:.0%}); "
             f"approve with --approve-large-change {consumer.name}")

@@ -41,7 +41,7 @@ def deliver(ledger: Ledger, consumer: Consumer, destination: Destination, partit
     changes = compare(previous, rows, consumer.key)
     sync_id = ledger.start(consumer.name, partition, "sync", content_hash, run_id)
     try:
-        enforce(consumer.name, churn(previous, rows, list(consumer.key)), max_share, is_approved)
+        enforce(consumer.name, churn(changes), max_share, is_approved)
     except BlastRadiusExceeded as refusal:
         shown = "\n".join([f"{refusal}", f"The refused plan for {partition}: {changes.counts()}; for example:",
                            *(f"  {line}" for line in sample_lines(changes.samples()))])
