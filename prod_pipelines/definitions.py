@@ -24,8 +24,7 @@ from prod_pipelines.automation.arrival import arrival_sensor
 from prod_pipelines.automation.late_data import late_data_sensor
 from prod_pipelines.automation.run_classes import BACKFILL, DAILY
 from prod_pipelines.compat import DbtCliResourceWithoutVersionProbe
-from prod_pipelines.completeness.verdict import QUALITY_MODEL
-from prod_pipelines.dbt.project import DBT_PROJECT
+from prod_pipelines.dbt.project import DBT_PROJECT, QUALITY_MODEL
 from prod_pipelines.delivery.consumers import consumers as all_consumers
 from prod_pipelines.delivery.destinations.resource import resource_key, target_for
 from prod_pipelines.partitions import daily_partitions

@@ -28,6 +28,13 @@ ALERT_WEBHOOK_VAR = "PROD_PIPELINES_ALERT_WEBHOOK_URL"
 DAGSTER_PG_URL_VAR = "PROD_PIPELINES_DAGSTER_PG_URL"
 LOG_FORMAT_VAR = "PROD_PIPELINES_LOG_FORMAT"
 LOG_FORMATS = ("text", "json")
+# Where dbt builds: the embedded DuckDB file (default), or Apache Spark over the Parquet lake
+# (docs/scaling.md). The DuckDB file stays the control plane's store either way: raw loads, check
+# results, verdicts, the delivery ledger and the served copy of the exports.
+WAREHOUSE_VAR = "PROD_PIPELINES_WAREHOUSE"
+ENGINES = ("duckdb", "spark")
+SPARK_HOST_VAR = "PROD_PIPELINES_SPARK_HOST"
+SPARK_PORT_VAR = "PROD_PIPELINES_SPARK_PORT"
 ENVIRONMENT_CONFIG_DIR = Path(__file__).with_name("config")
 ENVIRONMENTS = ("dev", "staging", "prod")
 # dbt's and Dagster's usage statistics are off for every process the project starts.
@@ -48,6 +55,9 @@ class Settings:
     # time through dg.EnvVar, but a missing one must fail when the definitions load, not mid-run.
     variables_set: frozenset[str] = frozenset()
     log_format_override: str | None = None
+    engine: str = "duckdb"
+    spark_host: str = "127.0.0.1"
+    spark_port: int = 10000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, data_dir: str | None = None) -> Settings:
@@ -68,8 +78,15 @@ class Settings:
             raise ValueError(f"{LOG_FORMAT_VAR}={log_format!r} is not one of {', '.join(LOG_FORMATS)}")
         present = frozenset(k for k, v in env.items() if k.startswith("PROD_PIPELINES_") and v)
         refuse_postgres_without_tls(name, {k: env[k] for k in present})
+        engine = env.get(WAREHOUSE_VAR) or "duckdb"
+        if engine not in ENGINES:
+            raise ValueError(f"{WAREHOUSE_VAR}={engine!r} is not one of {', '.join(ENGINES)}")
+        raw_port = env.get(SPARK_PORT_VAR) or "10000"
+        if not raw_port.isdigit():
+            raise ValueError(f"{SPARK_PORT_VAR}={raw_port!r} is not a port number")
         return cls(data_dir=data_dir_path, start_date=start, env=name, variables_set=present,
-                   log_format_override=log_format)
+                   log_format_override=log_format, engine=engine,
+                   spark_host=env.get(SPARK_HOST_VAR) or "127.0.0.1", spark_port=int(raw_port))
 
     @property
     def config(self) -> dict:
@@ -78,14 +95,15 @@ class Settings:
 
     @property
     def dbt_target(self) -> str:
-        return self.config["dbt_target"]
+        """profiles.yml's output dbt builds with: the environment's, or `spark` on the Spark engine."""
+        return "spark" if self.engine == "spark" else self.config["dbt_target"]
 
     @property
     def duckdb_limits(self) -> dict[str, str | int]:
         """The DuckDB memory cap and threads of this environment's dbt target (profiles.yml), the one home
         of both: dbt and every connection the pipeline opens itself use the same caps."""
         profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["prod_pipelines"]
-        output = profile["outputs"][self.dbt_target]
+        output = profile["outputs"][self.config["dbt_target"]]
         return {"memory_limit": output.get("settings", {}).get("memory_limit", "1GB"),
                 "threads": int(output.get("threads", 2))}
 
@@ -128,6 +146,11 @@ class Settings:
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def lake_dir(self) -> Path:
+        """The raw layer as Parquet, `<feed>/dt=<day>/` (hive layout), which the Spark engine reads."""
+        return self.data_dir / "lake"
+
+    @property
     def destinations_dir(self) -> Path:
         return self.data_dir / "destinations"
 
@@ -138,7 +161,8 @@ class Settings:
     def as_env(self) -> dict[str, str]:
         """The variables that make a child process (dbt, a Dagster daemon) see these settings."""
         return {DATA_DIR_VAR: str(self.data_dir), START_DATE_VAR: self.start_date.isoformat(), ENV_VAR: self.env,
-                LOG_FORMAT_VAR: self.log_format, **NO_TELEMETRY}
+                LOG_FORMAT_VAR: self.log_format, WAREHOUSE_VAR: self.engine, SPARK_HOST_VAR: self.spark_host,
+                SPARK_PORT_VAR: str(self.spark_port), **NO_TELEMETRY}
 
     def child_env(self, **extra: str) -> dict[str, str]:
         """This process's environment with these settings (and `extra`): what a child process is given."""

@@ -1,4 +1,4 @@
-"""The DuckDB warehouse: one file, one writer at a time."""
+"""The DuckDB warehouse: one file, one writer at a time; and the engine dbt builds on (the file itself, or Spark)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import dagster as dg
 import duckdb
 
 from prod_pipelines.settings import Settings
+from prod_pipelines.warehouses.built import BuiltRelations, DuckDBBuilt, SparkBuilt, spark_cursor
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -25,11 +26,21 @@ class Warehouse(dg.ConfigurableResource):
     memory_limit: str = "1GB"
     threads: int = 2
     sync_log_retention_days: int = 400  # delivery.sync_changelog's retention (config/<env>.yaml)
+    # Where dbt builds (settings.ENGINES): `duckdb` in this file, or `spark` over the Parquet lake.
+    engine: str = "duckdb"
+    lake_dir: str = ""
+    spark_host: str = "127.0.0.1"
+    spark_port: int = 10000
 
     @classmethod
     def of(cls, settings: Settings) -> Warehouse:
         return cls(path=str(settings.warehouse_path), sync_log_retention_days=settings.sync_log_retention_days,
-                   **settings.duckdb_limits)
+                   engine=settings.engine, lake_dir=str(settings.lake_dir), spark_host=settings.spark_host,
+                   spark_port=settings.spark_port, **settings.duckdb_limits)
+
+    @property
+    def on_spark(self) -> bool:
+        return self.engine == "spark"
 
     @property
     def sent_dir(self) -> Path:
@@ -45,6 +56,23 @@ class Warehouse(dg.ConfigurableResource):
             yield conn
         finally:
             conn.close()
+
+    def register_lake(self, feed: str) -> None:
+        """Spark: makes the feed's table over `<lake>/<feed>` see its current day folders."""
+        from prod_pipelines.warehouses.spark import register_lake
+
+        with spark_cursor(self.spark_host, self.spark_port) as cursor:
+            register_lake(cursor, Path(self.lake_dir), feeds=[feed])
+
+    @contextmanager
+    def built(self) -> Iterator[BuiltRelations]:
+        """What dbt built, to read back (warehouses/built.py): this file, or the Spark Thrift server."""
+        if self.on_spark:
+            with spark_cursor(self.spark_host, self.spark_port) as cursor:
+                yield SparkBuilt(cursor)
+        else:
+            with self.connect(read_only=True) as conn:
+                yield DuckDBBuilt(conn)
 
 
 def content_digest(conn: duckdb.DuckDBPyConnection, relation: str, where: str = "true",

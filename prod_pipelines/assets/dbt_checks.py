@@ -19,14 +19,15 @@ from decimal import Decimal
 import dagster as dg
 
 from prod_pipelines.completeness.day_checks import DayCheck
-from prod_pipelines.warehouse import Warehouse
+from prod_pipelines.dbt.project import relation
+from prod_pipelines.warehouses.built import BuiltRelations
 
 SAMPLE_ROWS = 5
 MAX_FAILING_ROWS_READ = 10_000
 DAY_COLUMNS = ("as_of_date", "day")
 
 
-def judge_days(results: Iterable[dg.AssetCheckResult], days: list[date], warehouse: Warehouse,
+def judge_days(results: Iterable[dg.AssetCheckResult], days: list[date], built: BuiltRelations,
                nodes: Mapping[str, dict]) -> list[DayCheck]:
     checks = []
     for result in results:
@@ -35,7 +36,7 @@ def judge_days(results: Iterable[dg.AssetCheckResult], days: list[date], warehou
             checks += [DayCheck(result.asset_key, result.check_name, day, True, result.severity,
                                 summary="no failing rows", metadata={"failing_rows": 0}) for day in days]
             continue
-        rows, problem = _failing_rows(node, warehouse)
+        rows, problem = _failing_rows(node, built)
         day_column = _day_column(node, rows)
         for day in days:
             failing = [r for r in rows if r.get(day_column) == day] if day_column else rows
@@ -60,14 +61,10 @@ def _observed(failing: list[dict]) -> dict[str, str]:
     return {"observed_value": _short(row["observed_value"]), "bound": bound}
 
 
-def _failing_rows(node: dict, warehouse: Warehouse) -> tuple[list[dict], str | None]:
-    relation = node.get("relation_name")
-    if not relation:
+def _failing_rows(node: dict, built: BuiltRelations) -> tuple[list[dict], str | None]:
+    if not node.get("relation_name"):
         return [], "the test's failing rows are not stored, so no day can be shown to be good"
-    with warehouse.connect(read_only=True) as conn:
-        cursor = conn.execute(f"select * from {relation} limit {MAX_FAILING_ROWS_READ}")
-        columns = [d[0] for d in cursor.description]
-        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()], None
+    return built.rows(relation(node), MAX_FAILING_ROWS_READ).dicts(), None
 
 
 def _day_column(node: dict, rows: list[dict]) -> str | None:

@@ -20,11 +20,13 @@ from prod_pipelines.dbt.project import (
     manifest,
     models,
     relation,
+    served_models,
     window_column,
 )
 from prod_pipelines.dbt.translator import LayeredTranslator
 from prod_pipelines.partitions import days_of, dbt_vars
 from prod_pipelines.warehouse import Warehouse
+from prod_pipelines.warehouses import serving
 
 
 def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -44,6 +46,8 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
         context.log.info(f"dbt run and test for window {dbt_vars(window)}")
         # Held until dbt exits (it holds the warehouse's one writer lock), then counted per day.
         built = list(dbt.cli(dbt_cli_args(window, warehouse.path, command="run"), context=context).stream())
+        if warehouse.on_spark:
+            _serve_window(context, warehouse, days_of(window))
         yield from with_rows_per_day(context, built, warehouse, days_of(window))
         tests = dbt.cli(dbt_cli_args(window, warehouse.path, command="test"), context=context, raise_on_error=False)
         results = []
@@ -55,7 +59,8 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
         _raise_if_a_test_could_not_run(tests)
         selected = context.selected_asset_check_keys
         results = [r for r in results if dg.AssetCheckKey(r.asset_key, r.check_name) in selected]
-        checks = judge_days(results, days_of(window), warehouse, manifest()["nodes"])
+        with warehouse.built() as read_back:
+            checks = judge_days(results, days_of(window), read_back, manifest()["nodes"])
         with warehouse.connect() as conn:
             day_checks.record(conn, checks, context.run.run_id)
         yield from day_checks.evaluations(context, checks)
@@ -70,21 +75,27 @@ def with_rows_per_day(context: dg.AssetExecutionContext, events: list, warehouse
     keeps the window's `rows_by_day` beside it. Must run before the outputs are yielded."""
     nodes = {asset_path(n): n for n in models() if n["config"]["materialized"] != "view"}
     counted = []
-    with warehouse.connect(read_only=True) as conn:
+    with warehouse.built() as read_back:
         for event in events:
             key = context.asset_key_for_output(event.output_name) if isinstance(event, dg.Output) else None
             node = nodes.get(key.to_user_string()) if key is not None else None
             if node is not None:
-                column = window_column(node)
-                by_day = dict(conn.execute(
-                    f"select {column}, count(*) from {relation(node)} where {column} >= ? and {column} <= ? "
-                    "group by 1", [days[0], days[-1]]).fetchall())
+                by_day = read_back.rows_per_day(relation(node), window_column(node), days[0], days[-1])
                 rows = {day.isoformat(): by_day.get(day, 0) for day in days}
                 for day, count in rows.items():
                     context.add_asset_metadata({"dagster/row_count": count}, asset_key=key, partition_key=day)
                 event = event.with_metadata({**event.metadata, "rows_by_day": dg.MetadataValue.json(rows)})
             counted.append(event)
     return counted
+
+
+def _serve_window(context: dg.AssetExecutionContext, warehouse: Warehouse, days: list[date]) -> None:
+    """On Spark: the window of the exports and the day's figures, copied into the DuckDB file that
+    deliveries and verdicts read (warehouses/serving.py). The run fails here, before any check or
+    delivery, if the copy cannot be made."""
+    with warehouse.built() as read_back, warehouse.connect() as conn:
+        copied = serving.copy_window(read_back, conn, served_models(), days[0], days[-1])
+    context.log.info(f"served copy of {days[0]}..{days[-1]}: {copied}")
 
 
 def _raise_if_a_test_could_not_run(invocation: DbtCliInvocation) -> None:

@@ -3,7 +3,11 @@
 One asset per feed, daily-partitioned; a run over a range validates and loads its days in one
 set-based pass and one transaction, so a re-run replaces exactly the partitions it covers. Each day
 carries its own row counts and its own check results, whatever the range it was loaded in.
+On the Spark engine the days just loaded are also published to the Parquet lake (landing/lake.py)
+and the feed's Spark table is told of them.
 """
+
+from pathlib import Path
 
 import dagster as dg
 
@@ -11,7 +15,7 @@ from prod_pipelines.assets.raw_checks import contract_results, raw_check_specs, 
 from prod_pipelines.catalog.columns import raw_table_schema
 from prod_pipelines.completeness import day_checks
 from prod_pipelines.dbt import project
-from prod_pipelines.landing import suppressions
+from prod_pipelines.landing import lake, suppressions
 from prod_pipelines.landing.contracts import CONTRACTS, Contract
 from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_range
 from prod_pipelines.partitions import days_of
@@ -44,11 +48,15 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
             ensure_tables(conn, contract)
             result = load_range(conn, contract, landing.path, days)
             loads, stop = result.loads, result.stop  # the days before a breach stay loaded, and are judged below
+            if warehouse.on_spark:  # Spark reads raw from the Parquet lake: publish the days just committed
+                lake.publish(conn, contract.feed, [load.day for load in loads], Path(warehouse.lake_dir))
             checks = (contract_results(conn, key, contract, loads) + row_count_results(conn, key, contract, loads)
                       if loads else [])
             day_checks.record(conn, checks, context.run.run_id)
             # Spec §6: what the consumers' suppressions hold back as of the range's last day, for review.
             review = suppressions.review(conn, days[-1]) if contract.feed == "suppressions" else None
+        if warehouse.on_spark and loads:
+            warehouse.register_lake(contract.feed)
         if stop is not None:
             raise dg.Failure(description=str(stop), metadata={
                 "feed": contract.feed, "location": stop.location, "problem": stop.problem,

@@ -22,11 +22,11 @@ import dagster as dg
 import duckdb
 
 from prod_pipelines.completeness.day_checks import ensure_table as ensure_day_checks
+from prod_pipelines.dbt.project import QUALITY_MODEL
 from prod_pipelines.landing.contracts import CONTRACTS
 
 DDL = ("create table if not exists audit.day_verdicts (as_of_date date primary key, complete boolean not null, "
        "reasons varchar[] not null, decided_at timestamp not null, run_id varchar)")
-QUALITY_MODEL = "daily_data_quality"  # the dbt model with each day's candidate stores and recommendations
 QUALITY = f"marts.{QUALITY_MODEL}"
 
 

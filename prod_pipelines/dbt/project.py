@@ -83,6 +83,16 @@ def grain(node: Mapping[str, Any]) -> list[str]:
     raise ValueError(f"model {node['name']} declares no grain (a unique_in_window test)")
 
 
+QUALITY_MODEL = "daily_data_quality"  # the dbt model with each day's candidate stores and recommendations
+
+
+def served_models() -> dict[str, str]:
+    """`schema.table` -> window column of the models the pipeline reads from the DuckDB file whatever
+    engine built them: the exports (deliveries) and the day's figures (the verdict). On Spark the
+    window of each is copied there after `dbt run` (warehouses/serving.py)."""
+    return {relation(n): window_column(n) for n in models() if layer_of(n) == "exports" or n["name"] == QUALITY_MODEL}
+
+
 def relation(node: Mapping[str, Any]) -> str:
     """`schema.table` of a model in the warehouse."""
     return f"{node['schema']}.{node['alias']}"

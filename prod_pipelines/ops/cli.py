@@ -106,6 +106,12 @@ def _parser() -> argparse.ArgumentParser:
     health.add_argument("--format", choices=("table", "json"), default="table")
     health.set_defaults(command=delivery.health)
 
+    spark = sub.add_parser("spark-server", parents=[data],
+                           help="start or stop a local Apache Spark Thrift Server for PROD_PIPELINES_WAREHOUSE=spark "
+                                "(tables under <data dir>/spark-warehouse; docs/scaling.md)")
+    spark.add_argument("action", choices=("start", "stop", "status"))
+    spark.set_defaults(command=pipeline.spark_server)
+
     sub.add_parser("impact", help="who depends on an asset or column: prod-pipelines impact raw/inventory.on_hand_qty",
                    add_help=False)
 

@@ -9,7 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from prod_pipelines.settings import REPO_ROOT, Settings, yesterday
+from prod_pipelines.settings import REPO_ROOT, WAREHOUSE_VAR, Settings, yesterday
 
 
 def check_range(args: argparse.Namespace, settings: Settings, *, within_partitions: bool = True) -> None:
@@ -167,4 +167,28 @@ def exec_dagster(settings: Settings, program: str, *args: str) -> int:
     command = [str(Path(sys.executable).with_name(program)), *args, "-w", str(REPO_ROOT / "workspace.yaml")]
     os.chdir(REPO_ROOT)
     os.execve(command[0], command, env)
+    return 0
+
+
+def spark_server(args: argparse.Namespace, settings: Settings) -> int:
+    """A local Spark Thrift Server at PROD_PIPELINES_SPARK_HOST:PORT for this data dir (the `spark` extra)."""
+    from prod_pipelines.warehouses import spark_server as server
+
+    host, port = settings.spark_host, settings.spark_port
+    if args.action == "start":
+        try:
+            pid = server.start(settings.data_dir, host, port)
+        except RuntimeError as error:  # no pyspark, port taken, or the server died: its log's tail says why
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        print(f"Spark Thrift Server up at {host}:{port} (pid {pid}); tables under "
+              f"{server.warehouse_dir(settings.data_dir)}, log {server.log_file(settings.data_dir)}")
+        print(f"run the pipeline on it with {WAREHOUSE_VAR}=spark; stop it with `prod-pipelines spark-server stop`")
+    elif args.action == "stop":
+        stopped = server.stop(settings.data_dir)
+        print(f"Spark Thrift Server {'stopped' if stopped else 'was not running'} for {settings.data_dir}")
+    else:
+        up = server.is_up(host, port)
+        print(f"Spark Thrift Server at {host}:{port}: {'up' if up else 'down'}")
+        return 0 if up else 1
     return 0

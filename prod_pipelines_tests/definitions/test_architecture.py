@@ -14,6 +14,7 @@ import prod_pipelines
 PACKAGE = Path(prod_pipelines.__file__).parent
 LAYERS = [
     {"compat", "settings", "sqlite_commits"},
+    {"warehouses"},
     {"partitions", "warehouse", "resources"},
     {"landing", "catalog"},
     {"dbt"},
