@@ -79,6 +79,13 @@ def running_server(data_dir: Path) -> Iterator[SparkServer]:
         spark_server.stop(data_dir)
 
 
+@contextmanager
+def local_spark_server(data_dir: Path) -> Iterator[tuple[str, int]]:
+    """`running_server` as (host, port), for tests that pass the port on to the CLI."""
+    with running_server(data_dir) as server:
+        yield server.host, server.port
+
+
 def write_lake(warehouse: duckdb.DuckDBPyConnection, lake_dir: Path) -> None:
     """raw.<feed> of a DuckDB warehouse as the lake: `<lake>/<feed>/dt=YYYY-MM-DD/data.parquet`."""
     for feed in FEEDS:
