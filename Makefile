@@ -20,7 +20,7 @@ export PROD_PIPELINES_DATA_DIR := $(DATA_DIR)
 $(BIN)/prod-pipelines: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]' -c constraints.txt
+	$(BIN)/pip install --quiet -e '.[dev,spark]' -c constraints.txt
 	$(BIN)/prod-pipelines prepare
 	touch $@
 
@@ -29,7 +29,7 @@ install: $(BIN)/prod-pipelines
 # Pins every installed version into constraints.txt, after a change to pyproject.toml's dependencies.
 lock:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,spark]'
 	{ echo "# The exact versions two fresh clones install (make install passes it to pip as -c)."; \
 	  echo "# Regenerate after changing pyproject.toml: make lock"; \
 	  $(BIN)/pip freeze --exclude-editable | grep -v '^-e\|^prod-pipelines'; } > constraints.txt

@@ -1,4 +1,4 @@
-"""Shared fixtures: the pipeline run once on the hand-made landing zone, and the real PostgreSQL.
+"""Shared fixtures: the pipeline run once on the hand-made landing zone, the real PostgreSQL, a Spark server.
 
 Helpers live in `support/`; tests import them from there, never from this file.
 """
@@ -18,6 +18,7 @@ from psycopg import sql
 
 from prod_pipelines_tests.support.cli import run_cli
 from prod_pipelines_tests.support.handmade import AS_OF_DATES, FIRST_DAY, write_handmade_landing
+from prod_pipelines_tests.support.spark import SparkServer, running_server
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +75,11 @@ def postgres_schema(postgres_dsn: str) -> Iterator[str]:
                              [name, f"{name}_"]).fetchall()
         for (schema,) in found:
             conn.execute(sql.SQL("drop schema {} cascade").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="module")
+def spark_server(tmp_path_factory) -> Iterator[SparkServer]:
+    """A local Spark Thrift Server per test module (support/spark.py), over its own data dir, on a free
+    port; always stopped. Skips without Java or the `spark` extra, except on CI (CI=true): fails."""
+    with running_server(tmp_path_factory.mktemp("spark")) as server:
+        yield server

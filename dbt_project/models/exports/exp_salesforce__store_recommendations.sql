@@ -2,7 +2,7 @@
 
 {#- The CRM's recommendations: one row per as-of day, store and item, the store's top 10, keyed for upsert. -#}
 select
-    cast(store_id || ':' || sku_id as varchar) as external_id,
+    cast(store_id || ':' || sku_id as {{ type_varchar() }}) as external_id,
     as_of_date,
     store_id,
     store_name,

@@ -32,7 +32,7 @@ order_lines as (
 ),
 
 market_maps as (
-    select as_of_date, {{ dbt.listagg("store_id || '=' || market_id", "','", "order by store_id") }} as map_key
+    select as_of_date, {{ ordered_listagg("store_id || '=' || market_id", "','", "store_id") }} as map_key
     from stores
     group by as_of_date
 ),

@@ -79,7 +79,7 @@ candidates_by_day as (
 ),
 
 store_lists as (
-    select as_of_date, store_id, count(*) as items, string_agg(sku_id, ',' order by sku_id) as skus
+    select as_of_date, store_id, count(*) as items, {{ ordered_listagg("sku_id", "','", "sku_id") }} as skus
     from recommended
     group by as_of_date, store_id
 ),
@@ -116,15 +116,15 @@ final as (
         coalesce(lists_by_day.recommendations, 0) as recommendations,
         coalesce(lists_by_day.stores_compared, 0) as stores_compared,
         coalesce(lists_by_day.stores_list_changed, 0) as stores_list_changed,
-        cast(inventory_by_day.inventory_unknown_item_rows as double precision)
+        cast(inventory_by_day.inventory_unknown_item_rows as {{ type_double() }})
             / nullif(inventory_by_day.inventory_rows, 0) as inventory_unknown_item_share,
-        cast(orders_by_day.order_lines_unknown_store as double precision)
+        cast(orders_by_day.order_lines_unknown_store as {{ type_double() }})
             / nullif(orders_by_day.order_lines, 0) as order_lines_unknown_store_share,
-        cast(orders_by_day.order_lines_unknown_item as double precision)
+        cast(orders_by_day.order_lines_unknown_item as {{ type_double() }})
             / nullif(orders_by_day.order_lines, 0) as order_lines_unknown_item_share,
-        cast(lists_by_day.recommendations as double precision)
+        cast(lists_by_day.recommendations as {{ type_double() }})
             / nullif(candidates_by_day.candidate_stores, 0) as recommendations_per_candidate_store,
-        cast(lists_by_day.stores_list_changed as double precision)
+        cast(lists_by_day.stores_list_changed as {{ type_double() }})
             / nullif(lists_by_day.stores_compared, 0) as stores_list_changed_share
     from as_of_dates
     left join inventory_by_day using (as_of_date)

@@ -48,7 +48,7 @@ bounded as (
         {%- if min_ratio is not none %}
         case when recent_days_seen >= {{ min_recent_days }} then {{ min_ratio }} * recent_median end as lower_bound
         {%- else %}
-        cast(null as double precision) as lower_bound
+        cast(null as {{ type_double() }}) as lower_bound
         {%- endif %}
     from judged
     where {{ in_window('as_of_date') }}

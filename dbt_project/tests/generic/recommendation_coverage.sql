@@ -37,7 +37,7 @@ daily as (
         active.as_of_date,
         active.active_stores,
         coalesce(covered.covered_stores, 0) as covered_stores,
-        cast(coalesce(covered.covered_stores, 0) as double precision) / active.active_stores as coverage,
+        cast(coalesce(covered.covered_stores, 0) as {{ type_double() }}) / active.active_stores as coverage,
         row_number() over (order by active.as_of_date) as day_number
     from active
     left join covered using (as_of_date)
