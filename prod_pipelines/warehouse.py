@@ -10,7 +10,6 @@ import dagster as dg
 import duckdb
 
 from prod_pipelines.settings import Settings
-from prod_pipelines.warehouses.built import BuiltRelations, DuckDBBuilt, SparkBuilt, spark_cursor
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -56,23 +55,6 @@ class Warehouse(dg.ConfigurableResource):
             yield conn
         finally:
             conn.close()
-
-    def register_lake(self, feed: str) -> None:
-        """Spark: makes the feed's table over `<lake>/<feed>` see its current day folders."""
-        from prod_pipelines.warehouses.spark import register_lake
-
-        with spark_cursor(self.spark_host, self.spark_port) as cursor:
-            register_lake(cursor, Path(self.lake_dir), feeds=[feed])
-
-    @contextmanager
-    def built(self) -> Iterator[BuiltRelations]:
-        """What dbt built, to read back (warehouses/built.py): this file, or the Spark Thrift server."""
-        if self.on_spark:
-            with spark_cursor(self.spark_host, self.spark_port) as cursor:
-                yield SparkBuilt(cursor)
-        else:
-            with self.connect(read_only=True) as conn:
-                yield DuckDBBuilt(conn)
 
 
 def content_digest(conn: duckdb.DuckDBPyConnection, relation: str, where: str = "true",

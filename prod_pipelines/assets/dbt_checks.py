@@ -33,7 +33,7 @@ def judge_days(results: Iterable[dg.AssetCheckResult], days: list[date], built: 
     for result in results:
         node = nodes.get(str(result.metadata["unique_id"].value), {}) if "unique_id" in result.metadata else {}
         if result.passed:
-            checks += [DayCheck(result.asset_key, result.check_name, day, True, result.severity,
+            checks += [DayCheck(result.asset_key, result.check_name, day, True, _declared_severity(node, result),
                                 summary="no failing rows", metadata={"failing_rows": 0}) for day in days]
             continue
         rows, problem = _failing_rows(node, built)
@@ -59,6 +59,13 @@ def _observed(failing: list[dict]) -> dict[str, str]:
     else:
         bound = f">= {_short(low)}" if low is not None else f"<= {_short(high)}" if high is not None else "n/a"
     return {"observed_value": _short(row["observed_value"]), "bound": bound}
+
+
+def _declared_severity(node: dict, result: dg.AssetCheckResult) -> dg.AssetCheckSeverity:
+    """A passing test's day carries the severity it would fail with (its `config.severity`): dagster-dbt
+    says ERROR for every pass, which would make a day's record depend on the other days of its run."""
+    declared = str(node.get("config", {}).get("severity", "")).lower()
+    return {"warn": dg.AssetCheckSeverity.WARN, "error": dg.AssetCheckSeverity.ERROR}.get(declared, result.severity)
 
 
 def _failing_rows(node: dict, built: BuiltRelations) -> tuple[list[dict], str | None]:

@@ -27,6 +27,7 @@ from prod_pipelines.dbt.translator import LayeredTranslator
 from prod_pipelines.partitions import days_of, dbt_vars
 from prod_pipelines.warehouse import Warehouse
 from prod_pipelines.warehouses import serving
+from prod_pipelines.warehouses.built import read_back
 
 
 def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -59,8 +60,8 @@ def build_dbt_assets(partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefini
         _raise_if_a_test_could_not_run(tests)
         selected = context.selected_asset_check_keys
         results = [r for r in results if dg.AssetCheckKey(r.asset_key, r.check_name) in selected]
-        with warehouse.built() as read_back:
-            checks = judge_days(results, days_of(window), read_back, manifest()["nodes"])
+        with read_back(warehouse) as built_tables:
+            checks = judge_days(results, days_of(window), built_tables, manifest()["nodes"])
         with warehouse.connect() as conn:
             day_checks.record(conn, checks, context.run.run_id)
         yield from day_checks.evaluations(context, checks)
@@ -75,12 +76,12 @@ def with_rows_per_day(context: dg.AssetExecutionContext, events: list, warehouse
     keeps the window's `rows_by_day` beside it. Must run before the outputs are yielded."""
     nodes = {asset_path(n): n for n in models() if n["config"]["materialized"] != "view"}
     counted = []
-    with warehouse.built() as read_back:
+    with read_back(warehouse) as built:
         for event in events:
             key = context.asset_key_for_output(event.output_name) if isinstance(event, dg.Output) else None
             node = nodes.get(key.to_user_string()) if key is not None else None
             if node is not None:
-                by_day = read_back.rows_per_day(relation(node), window_column(node), days[0], days[-1])
+                by_day = built.rows_per_day(relation(node), window_column(node), days[0], days[-1])
                 rows = {day.isoformat(): by_day.get(day, 0) for day in days}
                 for day, count in rows.items():
                     context.add_asset_metadata({"dagster/row_count": count}, asset_key=key, partition_key=day)
@@ -93,8 +94,8 @@ def _serve_window(context: dg.AssetExecutionContext, warehouse: Warehouse, days:
     """On Spark: the window of the exports and the day's figures, copied into the DuckDB file that
     deliveries and verdicts read (warehouses/serving.py). The run fails here, before any check or
     delivery, if the copy cannot be made."""
-    with warehouse.built() as read_back, warehouse.connect() as conn:
-        copied = serving.copy_window(read_back, conn, served_models(), days[0], days[-1])
+    with read_back(warehouse) as built, warehouse.connect() as conn:
+        copied = serving.copy_window(built, conn, served_models(), days[0], days[-1])
     context.log.info(f"served copy of {days[0]}..{days[-1]}: {copied}")
 
 

@@ -21,6 +21,7 @@ from prod_pipelines.landing.loader import PartitionLoad, ensure_tables, load_ran
 from prod_pipelines.partitions import days_of
 from prod_pipelines.resources import LandingZone
 from prod_pipelines.warehouse import Warehouse
+from prod_pipelines.warehouses.spark import refresh_lake_tables
 
 
 def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition) -> dg.AssetsDefinition:
@@ -56,7 +57,7 @@ def build_raw_asset(contract: Contract, partitions_def: dg.PartitionsDefinition)
             # Spec §6: what the consumers' suppressions hold back as of the range's last day, for review.
             review = suppressions.review(conn, days[-1]) if contract.feed == "suppressions" else None
         if warehouse.on_spark and loads:
-            warehouse.register_lake(contract.feed)
+            refresh_lake_tables(warehouse, (contract.feed,))
         if stop is not None:
             raise dg.Failure(description=str(stop), metadata={
                 "feed": contract.feed, "location": stop.location, "problem": stop.problem,

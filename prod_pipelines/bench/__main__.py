@@ -20,6 +20,7 @@ from prod_pipelines.bench.goals import LARGE_SCALE, evaluate
 from prod_pipelines.bench.measure import CommandFailed
 from prod_pipelines.bench.overhead import measure_overhead
 from prod_pipelines.bench.scenarios import Bench
+from prod_pipelines.bench.spark import measure_spark
 from prod_pipelines.dbt.project import ensure_manifest
 from prod_pipelines.settings import REPO_ROOT, Settings
 
@@ -50,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
             print("SF 10: the 90-day backfill and its floor, one run each", flush=True)
             large = Bench(work, LARGE_SCALE, 1, args.samples, keep=args.keep).run(backfill_only=True)
         smallest = Bench(work, scales[0], 1, 1)
+        spark = None
+        if not args.no_spark:
+            print(f"SF {scales[0]:g}: the 90-day backfill on Apache Spark", flush=True)
+            spark = measure_spark(smallest.root, smallest.landing, smallest.scale, smallest.start, smallest.end,
+                                  1, results[0].figures["dagster_90"].input_rows)
         print("orchestration overhead", flush=True)
         overhead_dir = runs.fresh_data_dir(work / "overhead", smallest.landing)
         overhead = measure_overhead(overhead_dir, smallest.start, args.repeat, work / "overhead-logs")
@@ -68,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = evaluate(results, overhead, large)
     chart.draw(results, large, args.doc.parent / "img" / CHART_NAME)
     generated = document.render(command, args.repeat, about, load, int(about["cores"]), results, overhead, rate,
-                                outcomes, large)
+                                outcomes, large, spark)
     document.write(args.doc, generated)
     print(f"\nwrote {args.doc} after {(time.perf_counter() - started) / 60:.1f} min")
     for outcome in outcomes:
@@ -89,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--work-dir", type=Path, help="where landing zones and runs go (default <data dir>/bench)")
     parser.add_argument("--doc", type=Path, default=REPO_ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--keep", action="store_true", help="keep each run's data dir for inspection")
+    parser.add_argument("--no-spark", action="store_true",
+                        help="skip the 90-day backfill on Apache Spark (measured once, at the smallest scale)")
     return parser
 
 

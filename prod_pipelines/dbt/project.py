@@ -86,11 +86,12 @@ def grain(node: Mapping[str, Any]) -> list[str]:
 QUALITY_MODEL = "daily_data_quality"  # the dbt model with each day's candidate stores and recommendations
 
 
-def served_models() -> dict[str, str]:
-    """`schema.table` -> window column of the models the pipeline reads from the DuckDB file whatever
-    engine built them: the exports (deliveries) and the day's figures (the verdict). On Spark the
-    window of each is copied there after `dbt run` (warehouses/serving.py)."""
-    return {relation(n): window_column(n) for n in models() if layer_of(n) == "exports" or n["name"] == QUALITY_MODEL}
+def served_models() -> dict[str, tuple[str, list[str]]]:
+    """`schema.table` -> (window column, declared columns in order) of the models the pipeline reads
+    from the DuckDB file whatever engine built them: the exports (deliveries) and the day's figures
+    (the verdict). On Spark the window of each is copied there after `dbt run` (warehouses/serving.py)."""
+    return {relation(n): (window_column(n), list(n["columns"])) for n in models()
+            if layer_of(n) == "exports" or n["name"] == QUALITY_MODEL}
 
 
 def relation(node: Mapping[str, Any]) -> str:

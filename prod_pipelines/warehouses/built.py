@@ -19,6 +19,9 @@ from typing import Any, Protocol
 
 import duckdb
 
+from prod_pipelines.warehouse import Warehouse
+from prod_pipelines.warehouses.spark import spark_cursor
+
 
 @dataclass(frozen=True)
 class Rows:
@@ -129,19 +132,11 @@ def _typed(value: Any, kind: str) -> Any:
 
 
 @contextmanager
-def spark_cursor(host: str, port: int) -> Iterator[Any]:
-    """A cursor on the Spark Thrift server at host:port, closed after use; a clear error when it is down."""
-    from pyhive import hive  # the `spark` extra: only the Spark engine needs it
-
-    try:
-        conn = hive.connect(host=host, port=port, username="prod-pipelines")
-    except Exception as error:  # thrift raises TTransportException, a socket error or a SASL error
-        raise ConnectionError(f"the Spark Thrift server at {host}:{port} is not reachable ({error}); start a "
-                              "local one with `prod-pipelines spark-server start`, or set PROD_PIPELINES_SPARK_HOST "
-                              "and PROD_PIPELINES_SPARK_PORT to yours") from error
-    try:
-        cursor = conn.cursor()
-        yield cursor
-        cursor.close()
-    finally:
-        conn.close()
+def read_back(warehouse: Warehouse) -> Iterator[BuiltRelations]:
+    """What dbt built, to read back: the warehouse file itself, or the Spark Thrift server."""
+    if warehouse.on_spark:
+        with spark_cursor(warehouse.spark_host, warehouse.spark_port) as cursor:
+            yield SparkBuilt(cursor)
+    else:
+        with warehouse.connect(read_only=True) as conn:
+            yield DuckDBBuilt(conn)

@@ -23,16 +23,24 @@ import pyarrow as pa
 from prod_pipelines.warehouses.built import BuiltRelations, Rows
 
 
-def copy_window(built: BuiltRelations, conn: duckdb.DuckDBPyConnection, served: Mapping[str, str],
-                first: date, last: date) -> dict[str, int]:
-    """Replaces [first, last] of each `schema.table` -> window column of `served` (dbt.project.served_models)
-    in the DuckDB file with the engine's rows; the rows copied per relation."""
+def copy_window(built: BuiltRelations, conn: duckdb.DuckDBPyConnection,
+                served: Mapping[str, tuple[str, list[str]]], first: date, last: date) -> dict[str, int]:
+    """Replaces [first, last] of each model of `served` (dbt.project.served_models: relation -> window
+    column and declared columns) in the DuckDB file with the engine's rows; the rows copied per relation.
+    The copy's columns are in their declared order (Spark moves a partition column last)."""
     copied = {}
-    for name, column in served.items():
-        rows = built.window(name, column, first, last)
+    for name, (column, declared) in served.items():
+        rows = _in_order(built.window(name, column, first, last), declared)
         _replace(conn, name, column, rows, first, last)
         copied[name] = len(rows.values)
     return copied
+
+
+def _in_order(rows: Rows, declared: list[str]) -> Rows:
+    if sorted(declared) != sorted(rows.columns):
+        return rows  # not every column is declared: keep the engine's order
+    at = [rows.columns.index(c) for c in declared]
+    return Rows(declared, [rows.types[i] for i in at], [tuple(row[i] for i in at) for row in rows.values])
 
 
 def _replace(conn: duckdb.DuckDBPyConnection, name: str, column: str, rows: Rows, first: date, last: date) -> None:

@@ -13,10 +13,13 @@ is gone (a re-run that emptied a day) and refreshes Spark's file listing of the 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from prod_pipelines.landing.contracts import CONTRACTS, FEEDS, SQL_TYPES
+from prod_pipelines.warehouse import Warehouse
 
 # DuckDB's column type (contracts.SQL_TYPES) -> the Spark type that reads its Parquet column.
 SPARK_TYPES = {
@@ -93,3 +96,28 @@ def _location(path: Path) -> str:
     if "'" in text or "\\" in text:
         raise ValueError(f"{text!r}: a lake path may not hold quotes or backslashes")
     return text
+
+
+def refresh_lake_tables(warehouse: Warehouse, feeds: tuple[str, ...]) -> None:
+    """After a load: the feeds' Spark tables show exactly the days their lake folders hold now."""
+    with spark_cursor(warehouse.spark_host, warehouse.spark_port) as cursor:
+        register_lake(cursor, Path(warehouse.lake_dir), feeds=feeds)
+
+
+@contextmanager
+def spark_cursor(host: str, port: int) -> Iterator[Any]:
+    """A cursor on the Spark Thrift server at host:port, closed after use; a clear error when it is down."""
+    from pyhive import hive  # the `spark` extra: only the Spark engine needs it
+
+    try:
+        conn = hive.connect(host=host, port=port, username="prod-pipelines")
+    except Exception as error:  # thrift raises TTransportException, a socket error or a SASL error
+        raise ConnectionError(f"the Spark Thrift server at {host}:{port} is not reachable ({error}); start a "
+                              "local one with `prod-pipelines spark-server start`, or set PROD_PIPELINES_SPARK_HOST "
+                              "and PROD_PIPELINES_SPARK_PORT to yours") from error
+    try:
+        cursor = conn.cursor()
+        yield cursor
+        cursor.close()
+    finally:
+        conn.close()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from prod_pipelines.bench import chart
+from prod_pipelines.bench import chart, document
 from prod_pipelines.bench.figures import Figure
 from prod_pipelines.bench.goals import evaluate
 from prod_pipelines.bench.measure import Sample
 from prod_pipelines.bench.runs import Run
 from prod_pipelines.bench.scenarios import ScaleResult
+from prod_pipelines.bench.spark import SparkResult
 
 
 def dagster_run(seconds: float, rss_mb: float = 900) -> Run:
@@ -56,3 +57,14 @@ def test_the_chart_draws_a_bar_per_scale_and_way_with_its_phases(tmp_path):
     first = path.read_bytes()
     chart.draw([scale(1.0, 60.0, 20.0)], scale(10.0, 600.0, 200.0, full=False), path)
     assert path.read_bytes() == first  # same figures, same file: the docs diff only when numbers change
+
+
+def test_the_spark_section_sets_sparks_90_days_beside_duckdbs_at_the_same_scale():
+    spark = SparkResult(0.1, date(2025, 1, 1), date(2025, 3, 31), Figure([dagster_run(150.0, 700)]),
+                        server_start=[14.0], server_peak_mb=1200)
+    section = document._spark([scale(1.0, 90.0, 20.0), scale(0.1, 30.0, 5.0)], spark)
+    duckdb_row, spark_row = [line for line in section.splitlines() if line.startswith("| DuckDB") or
+                             line.startswith("| Spark")]
+    assert "30.0" in duckdb_row and "×1" in duckdb_row
+    assert "150.0" in spark_row and "×5.0" in spark_row and "1,200 MB" in spark_row
+    assert "SF 0.1" in section and "14.0" in section

@@ -14,9 +14,8 @@ import prod_pipelines
 PACKAGE = Path(prod_pipelines.__file__).parent
 LAYERS = [
     {"compat", "settings", "sqlite_commits"},
-    {"warehouses"},
     {"partitions", "warehouse", "resources"},
-    {"landing", "catalog"},
+    {"landing", "catalog", "warehouses"},
     {"dbt"},
     {"completeness", "delivery", "producers"},
     {"assets", "automation"},

@@ -82,9 +82,12 @@ def test_spark_builds_duckdbs_central_result_and_exports_row_for_row(table, on_s
     columns = _columns(warehouse, table)
     with spark_cursor(on_spark["host"], on_spark["port"]) as cursor:
         cursor.execute(f"select * from {table}")
-        assert [d[0].rpartition(".")[2] for d in cursor.description] == columns, "declared column order"
+        in_order = [d[0].rpartition(".")[2] for d in cursor.description]
+        cursor.execute(f"select {', '.join(columns)} from {table}")
         spark_rows = cursor.fetchall()
-    duckdb_rows = warehouse.execute(f"select * from {table}").fetchall()
+    if table.startswith("exports."):  # a consumer's contract; a mart is partitioned by its day, which Spark puts last
+        assert in_order == columns, "an export keeps its declared column order"
+    duckdb_rows = warehouse.execute(f"select {', '.join(columns)} from {table}").fetchall()
     assert {str(row[columns.index("as_of_date")]) for row in duckdb_rows} >= {d.isoformat() for d in AS_OF_DATES}
     assert _rows(spark_rows) == _rows(duckdb_rows)
 

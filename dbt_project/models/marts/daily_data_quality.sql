@@ -40,11 +40,12 @@ recommended as (
     where as_of_date >= {{ window_start() }} - 1 and as_of_date < {{ window_end() }}
 ),
 
+-- Counts are count(case ...), not sum(1/0): a bigint on every engine (DuckDB's sum of integers is a hugeint).
 inventory_by_day as (
     select
         inventory.as_of_date,
         count(*) as inventory_rows,
-        sum(case when known_items.sku_id is null then 1 else 0 end) as inventory_unknown_item_rows
+        count(case when known_items.sku_id is null then 1 end) as inventory_unknown_item_rows
     from inventory
     left join known_items
         on known_items.as_of_date = inventory.as_of_date
@@ -56,8 +57,8 @@ orders_by_day as (
     select
         order_lines.as_of_date,
         count(*) as order_lines,
-        sum(case when known_stores.store_id is null then 1 else 0 end) as order_lines_unknown_store,
-        sum(case when known_items.sku_id is null then 1 else 0 end) as order_lines_unknown_item
+        count(case when known_stores.store_id is null then 1 end) as order_lines_unknown_store,
+        count(case when known_items.sku_id is null then 1 end) as order_lines_unknown_item
     from order_lines
     left join known_stores
         on known_stores.as_of_date = order_lines.as_of_date
@@ -88,9 +89,9 @@ lists_by_day as (
     select
         today.as_of_date,
         count(*) as recommended_stores,
-        sum(today.items) as recommendations,
+        cast(sum(today.items) as bigint) as recommendations,
         count(yesterday.store_id) as stores_compared,
-        sum(case when today.skus <> yesterday.skus then 1 else 0 end) as stores_list_changed
+        count(case when today.skus <> yesterday.skus then 1 end) as stores_list_changed
     from store_lists as today
     left join store_lists as yesterday
         on yesterday.store_id = today.store_id
