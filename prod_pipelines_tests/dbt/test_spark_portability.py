@@ -71,8 +71,8 @@ def test_the_lake_files_hold_raw_columns_in_order_and_spark_reads_every_row(spar
             assert [name for name, _ in spark_columns(feed)] == [c for c in raw_columns if c != "dt"]
             listed = ", ".join(raw_columns)
             cursor.execute(f"select {listed} from {spark_build['prefix']}raw.{feed}")
-            on_spark = cursor.fetchall()
-            assert _sorted(on_spark) == _sorted(handmade_warehouse.execute(f"select {listed} from raw.{feed}").fetchall())
+            on_duckdb = handmade_warehouse.execute(f"select {listed} from raw.{feed}").fetchall()
+            assert _sorted(cursor.fetchall()) == _sorted(on_duckdb)
 
 
 @pytest.mark.parametrize("table", sorted(compared_tables()))
