@@ -14,6 +14,7 @@ dbt's `spark` output (profiles.yml) reads the same two variables.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -192,10 +193,8 @@ def stop(data_dir: Path, timeout: float = 30.0) -> bool:
 
 
 def _signal_group(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _alive(pid: int) -> bool:

@@ -34,6 +34,12 @@ def _sorted(rows: list[tuple]) -> list[tuple]:
                   key=lambda row: ["" if value is None else value for value in row])
 
 
+def _errors(log: str) -> str:
+    """dbt's output without the Java stack traces, which hide the message."""
+    lines = [line for line in log.splitlines() if not line.strip().startswith(("at ", "... "))]
+    return "\n".join(lines[-80:])
+
+
 @pytest.fixture(scope="module")
 def spark_build(handmade_warehouse, spark_server, tmp_path_factory) -> dict:
     """The fixture's window built on Spark, then its last day rebuilt; the first build's dbt results."""
@@ -49,7 +55,8 @@ def spark_build(handmade_warehouse, spark_server, tmp_path_factory) -> dict:
         args = dbt_cli_args(window_of(first, LAST_DAY), warehouse_path="", schema_prefix=prefix,
                             raw_schema=f"{prefix}raw")
         built = dbt_on_spark(args, spark_server, target)
-        assert built.returncode == 0, f"dbt build from {first} failed on Spark:\n{built.stdout[-6000:]}"
+        assert built.returncode == 0, (f"dbt build from {first} failed on Spark:\n{_errors(built.stdout)}\n"
+                                       f"{built.stderr[-2000:]}\nserver log: {spark_server.data_dir}")
         results.append(json.loads((target / "run_results.json").read_text())["results"])
     return {"prefix": prefix, "results": results[0], "registered": registered}
 
@@ -64,8 +71,8 @@ def test_the_lake_files_hold_raw_columns_in_order_and_spark_reads_every_row(spar
             assert [name for name, _ in spark_columns(feed)] == [c for c in raw_columns if c != "dt"]
             listed = ", ".join(raw_columns)
             cursor.execute(f"select {listed} from {spark_build['prefix']}raw.{feed}")
-            on_spark = cursor.fetchall()
-            assert _sorted(on_spark) == _sorted(handmade_warehouse.execute(f"select {listed} from raw.{feed}").fetchall())
+            on_duckdb = handmade_warehouse.execute(f"select {listed} from raw.{feed}").fetchall()
+            assert _sorted(cursor.fetchall()) == _sorted(on_duckdb)
 
 
 @pytest.mark.parametrize("table", sorted(compared_tables()))

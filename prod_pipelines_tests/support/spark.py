@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -108,11 +108,14 @@ def dbt_on_spark(args: list[str], server: SparkServer, target: Path) -> subproce
 
 def comparable(value: Any) -> str | None:
     """One text per value whatever the driver: PyHive returns dates as text, DuckDB as dates; a
-    double is compared to 12 significant digits (the engines may sum in another order)."""
+    double is compared to 12 significant digits (the engines may sum in another order), a
+    timestamp with a time zone as its UTC time."""
     if value is None:
         return None
     if isinstance(value, float):
         return f"{value:.12g}"
+    if isinstance(value, datetime) and value.tzinfo is not None:  # DuckDB's timestamptz; Spark's is in UTC
+        return str(value.astimezone(UTC).replace(tzinfo=None))
     if isinstance(value, date | Decimal):
         return str(value)
     return str(value)
