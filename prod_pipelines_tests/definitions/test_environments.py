@@ -148,3 +148,20 @@ def test_seed_and_backfill_default_to_the_partitions_up_to_yesterday(tmp_path):
     assert days == [f"dt={first + timedelta(days=i)}" for i in range(3)]  # first .. yesterday
     plan = run_cli("backfill", "--dry-run", data_dir=tmp_path, start_date=first).stdout
     assert f"{first}..{date.today() - timedelta(days=1)}" in plan, plan
+
+
+def test_the_spark_engine_is_chosen_by_one_variable_and_keeps_every_asset_check_and_job(tmp_path):
+    """PROD_PIPELINES_WAREHOUSE=spark: dbt builds with the `spark` output, the warehouse resource reads
+    back from the Thrift server named by the environment, and the definitions are the same shape."""
+    env = {"PROD_PIPELINES_WAREHOUSE": "spark", "PROD_PIPELINES_SPARK_HOST": "spark.internal",
+           "PROD_PIPELINES_SPARK_PORT": "10001"}
+    on_spark = Settings.from_env(env, data_dir=str(tmp_path))
+    defs = build_definitions(on_spark)
+    warehouse = defs.resources["warehouse"]
+    assert (defs.resources["dbt"].target, warehouse.engine) == ("spark", "spark")
+    assert (warehouse.spark_host, warehouse.spark_port, warehouse.lake_dir) == ("spark.internal", 10001,
+                                                                                  str(tmp_path / "lake"))
+    assert shape(defs) == shape(build_definitions(Settings.from_env({}, data_dir=str(tmp_path))))
+    for wrong in ({"PROD_PIPELINES_WAREHOUSE": "sparky"}, {"PROD_PIPELINES_SPARK_PORT": "ten"}):
+        with pytest.raises(ValueError, match=next(iter(wrong))):
+            Settings.from_env(wrong, data_dir=str(tmp_path))
