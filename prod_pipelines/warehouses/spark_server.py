@@ -8,8 +8,8 @@ Its settings make Spark compute what DuckDB computes (ANSI SQL: an overflow or a
 instead of giving NULL; every timestamp in UTC) and fit a small machine (local[2], 1.5 GB driver,
 4 shuffle partitions instead of 200).
 
-Host and port come from PROD_PIPELINES_SPARK_HOST (127.0.0.1) and PROD_PIPELINES_SPARK_PORT (10000):
-dbt's `spark` output (profiles.yml) reads the same two variables.
+Host and port come from PROD_PIPELINES_SPARK_HOST (127.0.0.1) and PROD_PIPELINES_SPARK_PORT (10000),
+read by settings.py; dbt's `spark` output (profiles.yml) reads the same two variables.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
-HOST_VAR = "PROD_PIPELINES_SPARK_HOST"
-PORT_VAR = "PROD_PIPELINES_SPARK_PORT"
+from prod_pipelines.settings import SPARK_PORT_VAR
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 10000
 DRIVER_MEMORY = "1536m"
@@ -43,15 +42,6 @@ SPARK_CONF = {
     # DuckDB's Parquet files may be replaced under a table: never serve stale file listings long.
     "spark.sql.hive.filesourcePartitionFileCacheSize": "0",
 }
-
-
-def address(environ: Mapping[str, str] | None = None) -> tuple[str, int]:
-    """(host, port) of the server: PROD_PIPELINES_SPARK_HOST / _PORT, or 127.0.0.1:10000."""
-    env = os.environ if environ is None else environ
-    raw_port = env.get(PORT_VAR) or str(DEFAULT_PORT)
-    if not raw_port.isdigit():
-        raise ValueError(f"{PORT_VAR}={raw_port!r} is not a port number")
-    return env.get(HOST_VAR) or DEFAULT_HOST, int(raw_port)
 
 
 def server_dir(data_dir: Path) -> Path:
@@ -146,7 +136,7 @@ def start(data_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         stop(data_dir)
     if is_up(host, port):
         raise RuntimeError(f"{host}:{port} is already taken by another process: choose another "
-                           f"{PORT_VAR} or stop what listens there")
+                           f"{SPARK_PORT_VAR} or stop what listens there")
     folder = server_dir(data_dir)
     for sub in ("scratch", "logs"):
         (folder / sub).mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ import duckdb
 import pytest
 
 from prod_pipelines.landing.contracts import FEEDS
-from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from prod_pipelines.settings import DBT_EXECUTABLE, DBT_PROJECT_DIR, SPARK_HOST_VAR, SPARK_PORT_VAR
 from prod_pipelines.warehouses import spark_server
 
 
@@ -36,7 +36,7 @@ class SparkServer:
     @property
     def env(self) -> dict[str, str]:
         """What dbt's `spark` output (profiles.yml) reads to find this server."""
-        return {spark_server.HOST_VAR: self.host, spark_server.PORT_VAR: str(self.port)}
+        return {SPARK_HOST_VAR: self.host, SPARK_PORT_VAR: str(self.port)}
 
     @contextmanager
     def cursor(self) -> Iterator[Any]:
