@@ -12,6 +12,7 @@ Needs Java 17 and the `spark` extra: without them these tests skip, except on CI
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from datetime import date
 
@@ -101,3 +102,33 @@ def test_every_data_test_finds_as_many_failing_rows_on_spark_as_on_duckdb(spark_
                  for view in on_spark}
     assert any(on_duckdb.values()), "the fixture should make some warn-level tests find rows"
     assert on_spark == on_duckdb
+
+
+def test_register_lake_follows_the_days_of_the_lake(spark_server, handmade_warehouse, tmp_path):
+    """A new day appears, a removed day folder disappears, a rewritten day shows its new rows."""
+    schema = f"test_{uuid.uuid4().hex[:12]}_lake"
+    lake = tmp_path / "lake"
+    first_days = handmade_warehouse.execute("select distinct dt from raw.stores order by dt limit 3").fetchall()
+    days = [day for (day,) in first_days]
+
+    def write(day: date, limit: int) -> None:
+        folder = lake / "stores" / f"dt={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        handmade_warehouse.execute(f"copy (select * exclude (dt) from raw.stores where dt = '{day}' limit {limit}) "
+                                   f"to '{folder / 'data.parquet'}' (format parquet)")
+
+    def rows_per_day(cursor) -> dict[str, int]:
+        cursor.execute(f"select cast(dt as string), count(*) from {schema}.stores group by dt")
+        return dict(cursor.fetchall())
+
+    with spark_server.cursor() as cursor:
+        write(days[0], 3)
+        write(days[1], 3)
+        assert register_lake(cursor, lake, schema, feeds=("stores",)) == {"stores": 2}
+        assert rows_per_day(cursor) == {str(days[0]): 3, str(days[1]): 3}
+        shutil.rmtree(lake / "stores" / f"dt={days[0]}")
+        write(days[1], 2)
+        write(days[2], 1)
+        register_lake(cursor, lake, schema, feeds=("stores",))
+        assert rows_per_day(cursor) == {str(days[1]): 2, str(days[2]): 1}
+        cursor.execute(f"drop database {schema} cascade")
