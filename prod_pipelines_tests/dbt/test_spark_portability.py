@@ -132,3 +132,30 @@ def test_register_lake_follows_the_days_of_the_lake(spark_server, handmade_wareh
         register_lake(cursor, lake, schema, feeds=("stores",))
         assert rows_per_day(cursor) == {str(days[1]): 2, str(days[2]): 1}
         cursor.execute(f"drop database {schema} cascade")
+
+
+def test_a_rerun_removes_the_windows_rows_it_no_longer_produces(spark_build, spark_server, handmade_warehouse,
+                                                                tmp_path):
+    """replace_window on both of its Spark paths: a partitioned mart and an unpartitioned export get a
+    stray row on the last day; rebuilding that day leaves DuckDB's rows and nothing else."""
+    prefix = spark_build["prefix"]
+    strays = {"marts.order_lines_unmatched": {"as_of_date": f"date '{LAST_DAY}'", "unknown_store_lines": "-1",
+                                              "unknown_item_lines": "-1"},
+              "exports.exp_crm__weekly_email": {"as_of_date": f"date '{LAST_DAY}'", "store_id": "'STRAY'",
+                                                "store_name": "'x'", "sku_id": "'STRAY'", "sku_name": "'x'",
+                                                "position": "99"}}
+    with spark_server.cursor() as cursor:
+        for table, values in strays.items():
+            cursor.execute(f"select * from {prefix}{table} limit 0")
+            in_table_order = ", ".join(values[d[0]] for d in cursor.description)
+            cursor.execute(f"insert into {prefix}{table} select {in_table_order}")
+    args = dbt_cli_args(window_of(LAST_DAY, LAST_DAY), warehouse_path="", command="run", schema_prefix=prefix,
+                        raw_schema=f"{prefix}raw")
+    built = dbt_on_spark([*args, "--select", "order_lines_unmatched exp_crm__weekly_email"], spark_server, tmp_path)
+    assert built.returncode == 0, _errors(built.stdout)
+    with spark_server.cursor() as cursor:
+        for table, values in strays.items():
+            listed = ", ".join(values)
+            cursor.execute(f"select {listed} from {prefix}{table}")
+            assert _sorted(cursor.fetchall()) == _sorted(
+                handmade_warehouse.execute(f"select {listed} from {table}").fetchall())
