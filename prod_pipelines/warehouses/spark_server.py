@@ -28,6 +28,8 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 10000
 DRIVER_MEMORY = "1536m"
 START_TIMEOUT_SECONDS = 180.0
+# Hive's scratch, local scratch, resources, query log and operation log folders, under spark-server/scratch.
+SCRATCH_DIRS = ("hive", "hive-local", "resources", "querylog", "operation_logs")
 # Spark settings that make its results DuckDB's, and its footprint fit two cores.
 SPARK_CONF = {
     "spark.sql.ansi.enabled": "true",
@@ -112,11 +114,11 @@ def command(data_dir: Path, host: str, port: int) -> list[str]:
              "--hiveconf", f"hive.server2.thrift.bind.host={host}",
              "--hiveconf", f"hive.server2.thrift.port={port}",
              "--hiveconf", f"hive.metastore.warehouse.dir={warehouse_dir(data_dir)}",
-             "--hiveconf", f"hive.exec.scratchdir={scratch / 'hive'}",
-             "--hiveconf", f"hive.exec.local.scratchdir={scratch / 'hive-local'}",
-             "--hiveconf", f"hive.downloaded.resources.dir={scratch / 'resources'}",
-             "--hiveconf", f"hive.querylog.location={scratch / 'querylog'}",
-             "--hiveconf", f"hive.server2.logging.operation.log.location={scratch / 'operation_logs'}"]
+             "--hiveconf", f"hive.exec.scratchdir={scratch / SCRATCH_DIRS[0]}",
+             "--hiveconf", f"hive.exec.local.scratchdir={scratch / SCRATCH_DIRS[1]}",
+             "--hiveconf", f"hive.downloaded.resources.dir={scratch / SCRATCH_DIRS[2]}",
+             "--hiveconf", f"hive.querylog.location={scratch / SCRATCH_DIRS[3]}",
+             "--hiveconf", f"hive.server2.logging.operation.log.location={scratch / SCRATCH_DIRS[4]}"]
     return args
 
 
@@ -138,7 +140,9 @@ def start(data_dir: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
         raise RuntimeError(f"{host}:{port} is already taken by another process: choose another "
                            f"{SPARK_PORT_VAR} or stop what listens there")
     folder = server_dir(data_dir)
-    for sub in ("scratch", "logs"):
+    # Made here, not by Hive: two sessions opening at once (dbt's threads) race to create them and the
+    # loser fails with "Couldn't create directory".
+    for sub in ("logs", *(f"scratch/{name}" for name in SCRATCH_DIRS)):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     warehouse_dir(data_dir).mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "SPARK_HOME": str(_spark_home()), "SPARK_LOG_DIR": str(folder / "logs"),

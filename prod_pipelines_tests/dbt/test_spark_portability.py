@@ -12,6 +12,7 @@ Needs Java 17 and the `spark` extra: without them these tests skip, except on CI
 from __future__ import annotations
 
 import json
+import shutil
 import uuid
 from datetime import date
 
@@ -101,3 +102,60 @@ def test_every_data_test_finds_as_many_failing_rows_on_spark_as_on_duckdb(spark_
                  for view in on_spark}
     assert any(on_duckdb.values()), "the fixture should make some warn-level tests find rows"
     assert on_spark == on_duckdb
+
+
+def test_register_lake_follows_the_days_of_the_lake(spark_server, handmade_warehouse, tmp_path):
+    """A new day appears, a removed day folder disappears, a rewritten day shows its new rows."""
+    schema = f"test_{uuid.uuid4().hex[:12]}_lake"
+    lake = tmp_path / "lake"
+    first_days = handmade_warehouse.execute("select distinct dt from raw.stores order by dt limit 3").fetchall()
+    days = [day for (day,) in first_days]
+
+    def write(day: date, limit: int) -> None:
+        folder = lake / "stores" / f"dt={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        handmade_warehouse.execute(f"copy (select * exclude (dt) from raw.stores where dt = '{day}' limit {limit}) "
+                                   f"to '{folder / 'data.parquet'}' (format parquet)")
+
+    def rows_per_day(cursor) -> dict[str, int]:
+        cursor.execute(f"select cast(dt as string), count(*) from {schema}.stores group by dt")
+        return dict(cursor.fetchall())
+
+    with spark_server.cursor() as cursor:
+        write(days[0], 3)
+        write(days[1], 3)
+        assert register_lake(cursor, lake, schema, feeds=("stores",)) == {"stores": 2}
+        assert rows_per_day(cursor) == {str(days[0]): 3, str(days[1]): 3}
+        shutil.rmtree(lake / "stores" / f"dt={days[0]}")
+        write(days[1], 2)
+        write(days[2], 1)
+        register_lake(cursor, lake, schema, feeds=("stores",))
+        assert rows_per_day(cursor) == {str(days[1]): 2, str(days[2]): 1}
+        cursor.execute(f"drop database {schema} cascade")
+
+
+def test_a_rerun_removes_the_windows_rows_it_no_longer_produces(spark_build, spark_server, handmade_warehouse,
+                                                                tmp_path):
+    """replace_window on both of its Spark paths: a partitioned mart and an unpartitioned export get a
+    stray row on the last day; rebuilding that day leaves DuckDB's rows and nothing else."""
+    prefix = spark_build["prefix"]
+    strays = {"marts.order_lines_unmatched": {"as_of_date": f"date '{LAST_DAY}'", "unknown_store_lines": "-1",
+                                              "unknown_item_lines": "-1"},
+              "exports.exp_crm__weekly_email": {"as_of_date": f"date '{LAST_DAY}'", "store_id": "'STRAY'",
+                                                "store_name": "'x'", "sku_id": "'STRAY'", "sku_name": "'x'",
+                                                "position": "99"}}
+    with spark_server.cursor() as cursor:
+        for table, values in strays.items():
+            cursor.execute(f"select * from {prefix}{table} limit 0")
+            in_table_order = ", ".join(values[d[0]] for d in cursor.description)
+            cursor.execute(f"insert into {prefix}{table} select {in_table_order}")
+    args = dbt_cli_args(window_of(LAST_DAY, LAST_DAY), warehouse_path="", command="run", schema_prefix=prefix,
+                        raw_schema=f"{prefix}raw")
+    built = dbt_on_spark([*args, "--select", "order_lines_unmatched exp_crm__weekly_email"], spark_server, tmp_path)
+    assert built.returncode == 0, _errors(built.stdout)
+    with spark_server.cursor() as cursor:
+        for table, values in strays.items():
+            listed = ", ".join(values)
+            cursor.execute(f"select {listed} from {prefix}{table}")
+            assert _sorted(cursor.fetchall()) == _sorted(
+                handmade_warehouse.execute(f"select {listed} from {table}").fetchall())
