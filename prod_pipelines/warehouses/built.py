@@ -115,8 +115,10 @@ SPARK_TO_DUCKDB = {"string": "varchar", "int": "integer", "integer": "integer", 
 def duckdb_type(spark_type: str) -> str:
     """DuckDB's name for a Spark column type; a type outside the pipeline's (maps, structs) is refused."""
     kind = spark_type.strip().lower()
-    if re.fullmatch(r"decimal\(\d+,\s*\d+\)", kind) or re.fullmatch(r"(var)?char\(\d+\)", kind):
-        return kind.replace("char(", "varchar(").replace("varvarchar", "varchar")
+    if re.fullmatch(r"decimal\(\d+,\s*\d+\)", kind):
+        return kind
+    if re.fullmatch(r"(var)?char\(\d+\)", kind):
+        return "varchar"
     if kind not in SPARK_TO_DUCKDB:
         raise ValueError(f"Spark column type {spark_type!r} has no DuckDB counterpart in this pipeline")
     return SPARK_TO_DUCKDB[kind]
