@@ -40,6 +40,10 @@ def measure_spark(root: Path, landing: Path, scale: float, start: date, end: dat
                   input_rows: int) -> SparkResult:
     """`repeat` Spark backfills of [start, end], each on a fresh data dir with its own server."""
     result = SparkResult(scale, start, end, Figure(input_rows=input_rows))
+    # Its own floor to compare with: the scale's runs (and their floor) are gone once its figures are taken.
+    floor = root / "runs" / "spark-floor" / "floor-90.duckdb"
+    floor.parent.mkdir(parents=True, exist_ok=True)
+    runs.floor(landing, start, end, floor, root / "logs" / "spark-floor")
     for i in range(repeat):
         data_dir = runs.fresh_data_dir(root / "runs" / "spark-90", landing)
         port = _free_port()
@@ -53,13 +57,13 @@ def measure_spark(root: Path, landing: Path, scale: float, start: date, end: dat
         finally:
             spark_server.stop(data_dir)
         result.spark.runs.append(run)
-        result.checksum = _same_as_floor(root, data_dir, start, end)
+        result.checksum = _same_as_floor(floor, data_dir, start, end)
         print(f"  SF {scale:g} spark_90 run {i + 1}/{repeat}: {run.seconds:.1f} s "
               f"(server start {result.server_start[-1]:.1f} s)", flush=True)
     return result
 
 
-def _same_as_floor(root: Path, data_dir: Path, start: date, end: date) -> Checksum:
+def _same_as_floor(floor: Path, data_dir: Path, start: date, end: date) -> Checksum:
     """Spark's central result (its Parquet files under spark-warehouse) against the floor's, row for row."""
     schema, table = MART.split(".")
     copy = data_dir / "spark-result.duckdb"
@@ -67,7 +71,6 @@ def _same_as_floor(root: Path, data_dir: Path, start: date, end: date) -> Checks
     with duckdb.connect(str(copy)) as conn:
         conn.execute(f"create schema {schema}")
         conn.execute(f"create table {MART} as select * from read_parquet('{files}', hive_partitioning = true)")
-    floor = root / "runs" / "floor" / "floor-90.duckdb"
     return require_equal({"raw DuckDB floor": (floor, FLOOR_TABLE), "Dagster on Spark": (copy, MART)},
                          start, end)["Dagster on Spark"]
 
